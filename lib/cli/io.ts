@@ -1,0 +1,51 @@
+import { XRayClient } from '@aws-sdk/client-xray';
+
+/** Where a command writes: results to `out`, progress and logs to `err`. Injected so tests capture both. */
+export interface CommandIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** True when `err` is a terminal: progress is then a line redrawn in place, otherwise JSON log lines. */
+  interactive: boolean;
+  /** Resolves when the user asks the command to stop (Ctrl-C). */
+  interrupted: Promise<void>;
+}
+
+/** A progress reporter: a redrawn line on a terminal, a JSON line at most every few seconds otherwise. */
+export function progress(io: CommandIO, stage: string, intervalMs = 5_000) {
+  let last = 0;
+  let drawn = false;
+  return {
+    update(message: string, fields: Record<string, unknown> = {}) {
+      const now = Date.now();
+      if (io.interactive) {
+        io.err(`\r\x1b[2K${stage}: ${message}`);
+        drawn = true;
+      } else if (now - last >= intervalMs) {
+        io.err(`${JSON.stringify({ level: 'info', stage, message, ...fields })}\n`);
+        last = now;
+      }
+    },
+    done(message: string, fields: Record<string, unknown> = {}) {
+      if (io.interactive) io.err(`${drawn ? '\r\x1b[2K' : ''}${stage}: ${message}\n`);
+      else io.err(`${JSON.stringify({ level: 'info', stage, message, ...fields })}\n`);
+    },
+  };
+}
+
+/** True for endpoints on this machine, which get dummy credentials (xray-local checks none). */
+export function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
+}
+
+/** An X-Ray client for an endpoint: dummy credentials on loopback, the default credential chain elsewhere. */
+export function xrayClientFor(endpoint: string | undefined, region: string): XRayClient {
+  if (endpoint && isLoopback(endpoint)) {
+    return new XRayClient({
+      endpoint,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  }
+  return new XRayClient({ region, ...(endpoint && { endpoint }) });
+}

@@ -1,0 +1,94 @@
+import { LocalServiceError } from '../local/errors.js';
+import { describeFlags, type FlagSpecs } from './args.js';
+import { demoFlags, runDemo } from './commands/demo.js';
+import { runSimulate, simulateFlags } from './commands/simulate.js';
+import { runXRayLocal, xrayLocalFlags } from './commands/xray-local.js';
+import { UsageError } from './errors.js';
+import type { CommandIO } from './io.js';
+
+interface Command {
+  summary: string;
+  flags: FlagSpecs;
+  run: (argv: readonly string[], io: CommandIO) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  'xray-local': {
+    summary: 'serve the X-Ray API (HTTP restJson1) and daemon protocol (UDP) locally',
+    flags: xrayLocalFlags,
+    run: runXRayLocal,
+  },
+  simulate: {
+    summary: 'write simulated traffic with labelled incidents into an X-Ray endpoint',
+    flags: simulateFlags,
+    run: runSimulate,
+  },
+  demo: {
+    summary: 'run the pipeline locally with no AWS account (npm start)',
+    flags: demoFlags,
+    run: runDemo,
+  },
+};
+
+/** Commands of the contract that later work delivers; named so `--help` tells the whole story. */
+const PLANNED = ['export', 'query', 'detect'] as const;
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
+  return [
+    'xray-lake: keep, query and watch AWS X-Ray traces',
+    '',
+    'Usage: xray-lake <command> [flags]    xray-lake <command> --help',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    `Not built yet: ${PLANNED.join(', ')} (see README.md, "Status")`,
+  ].join('\n');
+}
+
+/** The default IO: stdout and stderr of this process, Ctrl-C as the interrupt. */
+export function processIO(): CommandIO {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    interactive: process.stderr.isTTY === true,
+    interrupted: new Promise((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    }),
+  };
+}
+
+/** Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage). */
+export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const planned = (PLANNED as readonly string[]).includes(name) ? ' (planned, not built yet)' : '';
+    io.err(`xray-lake: unknown command "${name}"${planned}\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`xray-lake ${name}: ${command.summary}\n\n${describeFlags(command.flags)}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`xray-lake ${name}: ${error.message}\n(run xray-lake ${name} --help)\n`);
+      return 2;
+    }
+    if (error instanceof LocalServiceError) {
+      io.err(`xray-lake ${name}: ${error.message}\n`);
+      return 1;
+    }
+    io.err(`xray-lake ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
