@@ -1,0 +1,18 @@
+import { main } from '../../lib/cli/main.js';
+
+/** Runs the command line in-process, capturing what it writes. */
+export async function runCli(argv: string[], options: { interrupt?: Promise<void> } = {}) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    interactive: false,
+    interrupted: options.interrupt ?? new Promise(() => {}),
+  });
+  return { code, out, err };
+}

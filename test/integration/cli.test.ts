@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabelFile } from '../../lib/local/simulator/simulate.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/fixtures.js';
+import { startLocalXRay } from '../helpers/local-xray.js';
+
+const exec = promisify(execFile);
+
+describe('xray-lake command', () => {
+  let dir: string;
+  let local: Awaited<ReturnType<typeof startLocalXRay>>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xray-lake-cli-'));
+    local = await startLocalXRay();
+  });
+  afterAll(async () => {
+    await local?.service.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs from a fresh checkout through bin/ and lists its commands', async () => {
+    const { stdout } = await exec(process.execPath, [join(repoRoot, 'bin', 'xray-lake.mjs'), '--help']);
+    expect(stdout).toMatch(/xray-local .*\n.*simulate .*\n.*demo /);
+  });
+
+  it('simulates a labelled hour into xray-local and reports what it wrote', async () => {
+    const labels = join(dir, 'labels.json');
+    const { code, out, err } = await runCli([
+      'simulate',
+      '--endpoint',
+      local.endpoint,
+      '--from',
+      '2026-11-20T10:00:00Z',
+      '--to',
+      '2026-11-20T11:00:00Z',
+      '--seed',
+      '3',
+      '--labels',
+      labels,
+    ]);
+    expect(err).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { traces: number; documents: number; unprocessed: number };
+    expect(report.traces).toBeGreaterThan(500);
+    expect(report.unprocessed).toBe(0);
+    expect(local.service.stats().documents).toBe(report.documents);
+    const file = JSON.parse(await readFile(labels, 'utf8')) as LabelFile;
+    expect(file).toMatchObject({
+      scenario: 'default',
+      seed: 3,
+      from: '2026-11-20T10:00:00.000Z',
+      to: '2026-11-20T11:00:00.000Z',
+    });
+    expect(file.incidents.map((i) => i.service)).toContain('DynamoDB');
+  });
+
+  it('loads a scenario file and names the field of a mistake', async () => {
+    const path = join(dir, 'broken.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        nodes: [{ name: 'a', kind: 'ecs', latencyMs: { median: 5, p99: 10 }, calls: ['b'] }],
+      }),
+    );
+    const { code, err } = await runCli([
+      'simulate',
+      '--endpoint',
+      local.endpoint,
+      '--from',
+      'now-1h',
+      '--to',
+      'now',
+      '--scenario',
+      path,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--scenario .*broken\.json: nodes\[0]\.calls\[0]: unknown node "b"/);
+  });
+
+  it('fails with exit code 2 and the flag named for a bad value', async () => {
+    const { code, err } = await runCli(['xray-local', '--throttle-rate', '2']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--throttle-rate: expected a number from 0 to 1, got "2"/);
+  });
+
+  it('serves until interrupted, then stops cleanly', async () => {
+    let stop!: () => void;
+    const interrupt = new Promise<void>((resolve) => (stop = resolve));
+    const running = runCli(['xray-local', '--port', '0', '--rate-limits', 'BatchGetTraces=2'], { interrupt });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stop();
+    const { code, out, err } = await running;
+    expect(code).toBe(0);
+    expect(out).toMatch(/X-Ray API \(restJson1\) on http:\/\/127\.0\.0\.1:\d+/);
+    expect(err).toMatch(/"event":"stopped"/);
+  });
+
+  it('reports a port already in use by naming the port', async () => {
+    const { code, err } = await runCli(['xray-local', '--port', String(local.port)]);
+    expect(code).toBe(1);
+    expect(err).toMatch(new RegExp(`127\\.0\\.0\\.1:${local.port} is already in use; choose another --port`));
+  });
+});
