@@ -178,7 +178,7 @@ async function benchUdp(targetPerSecond: number) {
     }
     const sent = performance.now();
     let received = 0;
-    for (let idle = 0; idle < 5; ) {
+    for (let idle = 0; idle < 5;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const now = (await stats(endpoint)).documents;
       idle = now === received ? idle + 1 : 0;

@@ -110,7 +110,7 @@ export interface EntityFields {
 }
 
 /** An embedded subsegment (inside a segment's or another subsegment's `subsegments`). */
-export interface Subsegment extends EntityFields {}
+export type Subsegment = EntityFields;
 
 /** A top-level document: a segment, or a subsegment sent on its own. */
 export interface SegmentDocument extends EntityFields {

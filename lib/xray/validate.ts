@@ -4,8 +4,7 @@ import { NAMESPACES, type SegmentDocument, type Subsegment } from './types.js';
 
 /** The outcome of validating one document: the typed document, or every problem found, each naming its path. */
 export type Validation<T = SegmentDocument> =
-  | { ok: true; document: T }
-  | { ok: false; problems: readonly string[] };
+  { ok: true; document: T } | { ok: false; problems: readonly string[] };
 
 /** X-Ray's `name` limit (segment documents: "200 characters max"). */
 const NAME_MAX_LENGTH = 200;
