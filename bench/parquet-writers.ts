@@ -1,0 +1,190 @@
+/**
+ * Which Parquet writer the lake uses, by measurement (issue: exporter). Prints figures; asserts nothing.
+ *
+ *   node bin/run-ts.mjs bench/parquet-writers.ts [--traces 20000]
+ *
+ * The same rows (simulated traces → schema.ts rows) are written by each candidate to the `segments` and
+ * `traces` tables; every file is read back by DuckDB to prove it is usable. Also printed: the lake's bytes
+ * per trace against the raw BatchGetTraces JSON and against gzip'd JSON lines.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import * as arrow from 'apache-arrow';
+import * as parquetWasm from 'parquet-wasm';
+import { encodeParquet } from '../lib/lake/parquet.js';
+import { COLUMNS, type ColumnSpec, traceToRows, type TraceRows } from '../lib/lake/schema.js';
+import { TrafficGenerator } from '../lib/local/simulator/generate.js';
+import { DEFAULT_SCENARIO } from '../lib/local/simulator/scenario.js';
+import { assembleTrace } from '../lib/xray/assemble.js';
+import { summarizeTrace } from '../lib/xray/summary.js';
+
+const arg = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const TRACES = arg('traces', 20_000);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function sample(): { rows: TraceRows[]; rawJson: string; jsonLines: string } {
+  const generator = new TrafficGenerator(DEFAULT_SCENARIO, [], 11);
+  const rows: TraceRows[] = [];
+  const rawTraces: unknown[] = [];
+  for (let minute = 29_000_000; rows.length < TRACES; minute++) {
+    for (const trace of generator.minute(minute)) {
+      const assembled = assembleTrace(trace.id, trace.documents);
+      const documents = [...assembled.segments, ...assembled.inferred];
+      // What BatchGetTraces returns for the trace, and what the public X-Ray → Athena sample stores.
+      rawTraces.push({
+        Id: trace.id,
+        Duration: 0,
+        LimitExceeded: false,
+        Segments: documents.map((d) => ({ Id: d.id, Document: JSON.stringify(d) })),
+      });
+      rows.push(traceToRows(assembled, summarizeTrace(assembled, 1), { exportedAt: Date.now() }));
+    }
+  }
+  const jsonLines = rawTraces
+    .flatMap((t) => (t as { Segments: { Document: string }[] }).Segments.map((s) => s.Document))
+    .join('\n');
+  return { rows, rawJson: JSON.stringify({ Traces: rawTraces }), jsonLines };
+}
+
+function arrowType(column: ColumnSpec): arrow.DataType {
+  switch (column.type) {
+    case 'string':
+      return new arrow.Utf8();
+    case 'timestamp':
+      return new arrow.TimestampMillisecond('UTC');
+    case 'double':
+      return new arrow.Float64();
+    case 'int32':
+      return new arrow.Int32();
+    case 'int64':
+      return new arrow.Int64();
+    case 'boolean':
+      return new arrow.Bool();
+    case 'list<string>':
+      return new arrow.List(new arrow.Field('element', new arrow.Utf8(), false));
+    case 'map<string,string>':
+      return new arrow.Map_(
+        new arrow.Field(
+          'entries',
+          new arrow.Struct([
+            new arrow.Field('key', new arrow.Utf8(), false),
+            new arrow.Field('value', new arrow.Utf8(), true),
+          ]) as never,
+          false,
+        ),
+      );
+  }
+}
+
+function writeWasm(table: 'traces' | 'segments', rows: Record<string, unknown>[]): Uint8Array {
+  const columns = COLUMNS[table] as readonly ColumnSpec[];
+  const vectors: Record<string, arrow.Vector> = {};
+  for (const column of columns) {
+    const values = rows.map((row) => {
+      const v = row[column.name];
+      if (column.type === 'int64') return BigInt(v as number);
+      if (column.type === 'map<string,string>') return new Map(Object.entries(v as Record<string, string>));
+      return v;
+    });
+    vectors[column.name] = arrow.vectorFromArray(values, arrowType(column));
+  }
+  const ipc = arrow.tableToIPC(new arrow.Table(vectors), 'stream');
+  const props = new parquetWasm.WriterPropertiesBuilder()
+    .setCompression(parquetWasm.Compression.ZSTD)
+    .build();
+  return parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(ipc), props);
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'parquet-writers-'));
+  const { rows, rawJson, jsonLines } = sample();
+  const traces = rows.map((r) => r.trace);
+  const segments = rows.flatMap((r) => r.segments);
+  console.error(`${fmt(traces.length)} traces, ${fmt(segments.length)} segment rows`);
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  const results: Record<string, string>[] = [];
+  const sizes = new Map<string, number>();
+
+  const measure = async (
+    name: string,
+    write: (
+      table: 'traces' | 'segments',
+      rows: Record<string, unknown>[],
+    ) => Promise<Uint8Array> | Uint8Array,
+  ) => {
+    // One warm-up on a slice, so JIT and WebAssembly compilation are not billed to the measurement.
+    await write('segments', segments.slice(0, 2000) as never);
+    const started = performance.now();
+    const tracesFile = await write('traces', traces as never);
+    const segmentsFile = await write('segments', segments as never);
+    const seconds = (performance.now() - started) / 1000;
+    const paths = ['traces', 'segments'].map((t) => join(dir, `${name.replace(/\W+/g, '-')}-${t}.parquet`));
+    writeFileSync(paths[0]!, tracesFile);
+    writeFileSync(paths[1]!, segmentsFile);
+    const check = await db.runAndReadAll(
+      `SELECT (SELECT count(*) FROM read_parquet('${paths[0]}')) AS t, (SELECT count(*) FROM read_parquet('${paths[1]}')) AS s,
+              (SELECT typeof(start_time) || ' ' || typeof(services) || ' ' || typeof(annotations) FROM read_parquet('${paths[0]}') LIMIT 1) AS types`,
+    );
+    const [row] = check.getRowObjectsJson() as { t: string; s: string; types: string }[];
+    const bytes = tracesFile.byteLength + segmentsFile.byteLength;
+    sizes.set(name, bytes);
+    results.push({
+      writer: name,
+      'traces/s': fmt(traces.length / seconds),
+      'bytes/trace': fmt(bytes / traces.length),
+      'DuckDB reads': `${row!.t} + ${row!.s} rows; ${row!.types}`,
+    });
+  };
+
+  await measure('hyparquet-writer (gzip, delta ids)', (t, r) => encodeParquet(t, r as never));
+  await measure('parquet-wasm + apache-arrow (zstd)', (t, r) => writeWasm(t, r));
+  await measure('DuckDB COPY from JSON lines (zstd)', async (t, r) => {
+    const input = join(dir, `duck-${t}.json`);
+    const output = join(dir, `duck-${t}.parquet`);
+    writeFileSync(input, r.map((row) => JSON.stringify(row)).join('\n'));
+    const columns = (COLUMNS[t] as readonly ColumnSpec[])
+      .map(
+        (c) =>
+          `'${c.name}': '${{ string: 'VARCHAR', timestamp: 'BIGINT', double: 'DOUBLE', int32: 'INTEGER', int64: 'BIGINT', boolean: 'BOOLEAN', 'list<string>': 'VARCHAR[]', 'map<string,string>': 'MAP(VARCHAR, VARCHAR)' }[c.type]}'`,
+      )
+      .join(', ');
+    const select = (COLUMNS[t] as readonly ColumnSpec[])
+      .map((c) =>
+        c.type === 'timestamp' ? `make_timestamp(${c.name} * 1000)::TIMESTAMPTZ AS ${c.name}` : c.name,
+      )
+      .join(', ');
+    await db.run(
+      `COPY (SELECT ${select} FROM read_json('${input}', columns = {${columns}}, format = 'newline_delimited')) TO '${output}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    return readFileSync(output);
+  });
+
+  const rawBytes = Buffer.byteLength(rawJson);
+  const gzipBytes = gzipSync(jsonLines).byteLength;
+  const lakeBytes = sizes.get('hyparquet-writer (gzip, delta ids)')!;
+  results.push({
+    writer: 'raw BatchGetTraces JSON',
+    'traces/s': '',
+    'bytes/trace': fmt(rawBytes / traces.length),
+    'DuckDB reads': '',
+  });
+  results.push({
+    writer: 'gzip JSON lines (one segment document a line)',
+    'traces/s': '',
+    'bytes/trace': fmt(gzipBytes / traces.length),
+    'DuckDB reads': '',
+  });
+  console.table(results);
+  console.log(
+    `lake (hyparquet-writer) / raw JSON = 1/${(rawBytes / lakeBytes).toFixed(1)}; lake / gzip JSON lines = 1/${(gzipBytes / lakeBytes).toFixed(2)}`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();

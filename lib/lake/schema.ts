@@ -1,0 +1,317 @@
+/**
+ * The lake's one schema module: row types, column names and Parquet column types of the `traces` and
+ * `segments` tables (DESIGN.md, "The lake"), and the converters from an assembled X-Ray trace to rows.
+ *
+ * Row fields are the column names themselves (snake_case), so a row read back from Parquet by any engine
+ * is the same object; there is no mapping layer to drift. Times are epoch milliseconds (Parquet
+ * TIMESTAMP(MILLIS, UTC)); durations are seconds (DOUBLE), as X-Ray reports them.
+ */
+import type { AssembledTrace } from '../xray/assemble.js';
+import { isInProgress } from '../xray/assemble.js';
+import { rootSegment, serviceIdOf } from '../xray/summary.js';
+import type { ApiTraceSummary, EntityFields, SegmentDocument } from '../xray/types.js';
+
+/** The Parquet column types the lake uses; each maps to one physical + logical type (see parquet.ts). */
+export const COLUMN_TYPES = [
+  'string',
+  'timestamp',
+  'double',
+  'int32',
+  'int64',
+  'boolean',
+  'list<string>',
+  'map<string,string>',
+] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  /** Whether the column may hold null. Lists and maps are never null: empty instead. */
+  nullable: boolean;
+}
+
+const col = (name: string, type: ColumnType, nullable = false): ColumnSpec => ({ name, type, nullable });
+
+/** `traces`: one row per trace. */
+export const TRACE_COLUMNS = [
+  col('trace_id', 'string'),
+  col('start_time', 'timestamp'),
+  col('end_time', 'timestamp'),
+  col('duration', 'double'),
+  col('response_time', 'double'),
+  col('has_fault', 'boolean'),
+  col('has_error', 'boolean'),
+  col('has_throttle', 'boolean'),
+  col('is_partial', 'boolean'),
+  col('http_method', 'string', true),
+  col('http_url', 'string', true),
+  col('http_status', 'int32', true),
+  col('entry_service', 'string', true),
+  col('entry_service_type', 'string', true),
+  col('services', 'list<string>'),
+  col('annotations', 'map<string,string>'),
+  col('users', 'list<string>'),
+  col('fault_root_cause_service', 'string', true),
+  col('error_root_cause_service', 'string', true),
+  col('segment_count', 'int32'),
+  col('revision', 'int64'),
+  col('limit_exceeded', 'boolean'),
+  col('exported_at', 'timestamp'),
+] as const satisfies readonly ColumnSpec[];
+
+/** `segments`: one row per segment, subsegment and inferred segment. */
+export const SEGMENT_COLUMNS = [
+  col('trace_id', 'string'),
+  col('id', 'string'),
+  col('parent_id', 'string', true),
+  col('segment_id', 'string'),
+  col('kind', 'string'),
+  col('depth', 'int32'),
+  col('service', 'string'),
+  col('name', 'string'),
+  col('origin', 'string', true),
+  col('namespace', 'string', true),
+  col('start_time', 'timestamp'),
+  col('end_time', 'timestamp', true),
+  col('duration', 'double', true),
+  col('in_progress', 'boolean'),
+  col('fault', 'boolean'),
+  col('error', 'boolean'),
+  col('throttle', 'boolean'),
+  col('http_method', 'string', true),
+  col('http_url', 'string', true),
+  col('http_status', 'int32', true),
+  col('aws_operation', 'string', true),
+  col('aws_resource', 'string', true),
+  col('sql_database_type', 'string', true),
+  col('cause_type', 'string', true),
+  col('cause_message', 'string', true),
+  col('annotations', 'map<string,string>'),
+  col('metadata', 'string', true),
+] as const satisfies readonly ColumnSpec[];
+
+/** The two tables' names, also their folder names under the lake root. */
+export const TABLES = { traces: 'traces', segments: 'segments' } as const;
+export type TableName = keyof typeof TABLES;
+
+/** Segment kinds as the `kind` column holds them. */
+export const SEGMENT_KINDS = ['segment', 'subsegment', 'inferred'] as const;
+export type SegmentKind = (typeof SEGMENT_KINDS)[number];
+
+export interface TraceRow {
+  trace_id: string;
+  start_time: number;
+  end_time: number;
+  duration: number;
+  response_time: number;
+  has_fault: boolean;
+  has_error: boolean;
+  has_throttle: boolean;
+  is_partial: boolean;
+  http_method: string | null;
+  http_url: string | null;
+  http_status: number | null;
+  entry_service: string | null;
+  entry_service_type: string | null;
+  services: string[];
+  annotations: Record<string, string>;
+  users: string[];
+  fault_root_cause_service: string | null;
+  error_root_cause_service: string | null;
+  segment_count: number;
+  revision: number;
+  limit_exceeded: boolean;
+  exported_at: number;
+}
+
+export interface SegmentRow {
+  trace_id: string;
+  id: string;
+  parent_id: string | null;
+  segment_id: string;
+  kind: SegmentKind;
+  depth: number;
+  service: string;
+  name: string;
+  origin: string | null;
+  namespace: string | null;
+  start_time: number;
+  end_time: number | null;
+  duration: number | null;
+  in_progress: boolean;
+  fault: boolean;
+  error: boolean;
+  throttle: boolean;
+  http_method: string | null;
+  http_url: string | null;
+  http_status: number | null;
+  aws_operation: string | null;
+  aws_resource: string | null;
+  sql_database_type: string | null;
+  cause_type: string | null;
+  cause_message: string | null;
+  annotations: Record<string, string>;
+  metadata: string | null;
+}
+
+/** Column specs by table. */
+export const COLUMNS = { traces: TRACE_COLUMNS, segments: SEGMENT_COLUMNS } as const;
+
+/** Rows of one trace for both tables. */
+export interface TraceRows {
+  trace: TraceRow;
+  segments: SegmentRow[];
+}
+
+/**
+ * A hook that sees every row before it is written, to drop or mask what must not reach the lake (trace
+ * data can be personal: URLs, users, annotations, metadata). It returns the row to write.
+ */
+export interface Redactor {
+  trace?: (row: TraceRow) => TraceRow;
+  segment?: (row: SegmentRow) => SegmentRow;
+}
+
+export interface ToRowsOptions {
+  /** Epoch ms written to `exported_at`. */
+  exportedAt: number;
+  /** Whether X-Ray flagged the trace as over its size limit. */
+  limitExceeded?: boolean;
+  redact?: Redactor;
+}
+
+/** Trace → rows for `traces` and `segments`. Pure; the summary supplies X-Ray's own trace-level semantics. */
+export function traceToRows(
+  trace: AssembledTrace,
+  summary: ApiTraceSummary,
+  options: ToRowsOptions,
+): TraceRows {
+  const segments: SegmentRow[] = [];
+  const documents: SegmentDocument[] = [...trace.segments, ...trace.orphans];
+  for (const document of documents)
+    flatten(
+      trace.id,
+      document,
+      document,
+      0,
+      document.type === 'subsegment' ? 'subsegment' : 'segment',
+      segments,
+    );
+  for (const inferred of trace.inferred) flatten(trace.id, inferred, inferred, 0, 'inferred', segments);
+
+  const root = rootSegment(trace);
+  const entry = root ? serviceIdOf(root) : undefined;
+  const all = [...documents, ...trace.inferred];
+  const end = Math.max(...all.map((d) => d.end_time ?? d.start_time));
+  const annotations: Record<string, string> = {};
+  for (const [key, values] of Object.entries(summary.Annotations)) {
+    const first = values[0]?.AnnotationValue;
+    if (!first) continue;
+    annotations[key] = String(first.StringValue ?? first.NumberValue ?? first.BooleanValue);
+  }
+  const firstCause = (causes: ApiTraceSummary['FaultRootCauses']) => causes[0]?.Services?.[0]?.Name ?? null;
+
+  let row: TraceRow = {
+    trace_id: trace.id,
+    start_time: toMillis(summary.StartTime),
+    end_time: toMillis(end),
+    duration: summary.Duration,
+    response_time: summary.ResponseTime,
+    has_fault: summary.HasFault,
+    has_error: summary.HasError,
+    has_throttle: summary.HasThrottle,
+    is_partial: summary.IsPartial,
+    http_method: summary.Http.HttpMethod ?? null,
+    http_url: summary.Http.HttpURL ?? null,
+    http_status: summary.Http.HttpStatus ?? null,
+    entry_service: entry?.Name ?? null,
+    entry_service_type: entry?.Type ?? null,
+    services: [...new Set(summary.ServiceIds.map((s) => s.Name!).filter(Boolean))].sort(),
+    annotations,
+    users: summary.Users.map((u) => u.UserName!).filter(Boolean),
+    fault_root_cause_service: firstCause(summary.FaultRootCauses),
+    error_root_cause_service: firstCause(summary.ErrorRootCauses),
+    segment_count: segments.length,
+    revision: summary.Revision,
+    limit_exceeded: options.limitExceeded === true,
+    exported_at: options.exportedAt,
+  };
+  let segmentRows = segments;
+  if (options.redact?.trace) row = options.redact.trace(row);
+  if (options.redact?.segment) segmentRows = segments.map(options.redact.segment);
+  return { trace: row, segments: segmentRows };
+}
+
+function flatten(
+  traceId: string,
+  entity: EntityFields,
+  segment: SegmentDocument,
+  depth: number,
+  kind: SegmentKind,
+  into: SegmentRow[],
+  parentId?: string,
+): void {
+  const cause = typeof entity.cause === 'object' ? entity.cause.exceptions?.[0] : undefined;
+  const aws = entity.aws;
+  const resource =
+    aws?.table_name ??
+    aws?.queue_url ??
+    (aws?.resource_names as string[] | undefined)?.[0] ??
+    stringField(aws, 'topic_arn') ??
+    stringField(aws, 'bucket_name') ??
+    stringField(aws, 'function_name');
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(entity.annotations ?? {})) annotations[key] = String(value);
+  const status = entity.http?.response?.status;
+  into.push({
+    trace_id: traceId,
+    id: entity.id,
+    parent_id: parentId ?? (depth === 0 ? (segment.parent_id ?? null) : null),
+    segment_id: segment.id,
+    kind: depth === 0 ? kind : 'subsegment',
+    depth,
+    service: segment.name,
+    name: entity.name,
+    origin: depth === 0 ? (segment.origin ?? null) : null,
+    namespace: entity.namespace ?? null,
+    start_time: toMillis(entity.start_time),
+    end_time: entity.end_time === undefined ? null : toMillis(entity.end_time),
+    duration:
+      entity.end_time === undefined ? null : Math.round((entity.end_time - entity.start_time) * 1e6) / 1e6,
+    in_progress: isInProgress(entity),
+    fault: entity.fault === true,
+    error: entity.error === true,
+    throttle: entity.throttle === true,
+    http_method: entity.http?.request?.method ?? null,
+    http_url: entity.http?.request?.url ?? null,
+    http_status: typeof status === 'number' ? status : null,
+    aws_operation: aws?.operation ?? null,
+    aws_resource: resource ?? null,
+    sql_database_type: entity.sql?.database_type ?? null,
+    cause_type: cause?.type ?? null,
+    cause_message: cause?.message ?? null,
+    annotations,
+    metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
+  });
+  for (const child of entity.subsegments ?? [])
+    flatten(traceId, child, segment, depth + 1, kind, into, entity.id);
+}
+
+function stringField(object: Record<string, unknown> | undefined, key: string): string | undefined {
+  const value = object?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Epoch seconds (X-Ray) → epoch milliseconds (the lake), rounded to the millisecond. */
+export function toMillis(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+/** The Hive partition of a trace: `dt=YYYY-MM-DD/hour=HH` of its start time, UTC. */
+export function partitionOf(startTimeMs: number): { dt: string; hour: string; path: string } {
+  const iso = new Date(startTimeMs).toISOString();
+  const dt = iso.slice(0, 10);
+  const hour = iso.slice(11, 13);
+  return { dt, hour, path: `dt=${dt}/hour=${hour}` };
+}

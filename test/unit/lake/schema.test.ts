@@ -1,0 +1,196 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeParquet, encodeParquet } from '../../../lib/lake/parquet.js';
+import {
+  partitionOf,
+  SEGMENT_COLUMNS,
+  TRACE_COLUMNS,
+  traceToRows,
+  type TraceRows,
+} from '../../../lib/lake/schema.js';
+import { TrafficGenerator } from '../../../lib/local/simulator/generate.js';
+import { Random } from '../../../lib/local/simulator/random.js';
+import { DEFAULT_SCENARIO } from '../../../lib/local/simulator/scenario.js';
+import { assembleTrace } from '../../../lib/xray/assemble.js';
+import { summarizeTrace } from '../../../lib/xray/summary.js';
+import type { SegmentDocument } from '../../../lib/xray/types.js';
+import { segment, subsegment, traceId, twoServiceTrace } from '../../helpers/segments.js';
+
+function rowsOf(id: string, documents: SegmentDocument[], revision = 1): TraceRows {
+  const assembled = assembleTrace(id, documents);
+  return traceToRows(assembled, summarizeTrace(assembled, revision), { exportedAt: 1_800_000_000_000 });
+}
+
+/** Randomized traces: the simulator's documents with values perturbed into odd corners. */
+function randomTraces(seed: number, count: number): TraceRows[] {
+  const random = new Random(seed);
+  const generator = new TrafficGenerator(DEFAULT_SCENARIO, [], seed);
+  const out: TraceRows[] = [];
+  for (let minute = 29_000_000; out.length < count; minute++) {
+    for (const trace of generator.minute(minute)) {
+      for (const document of trace.documents) {
+        if (random.chance(0.2))
+          document.annotations = {
+            'näme ü': 'välue "quoted"',
+            empty: '',
+            [`k${random.hex(8)}`]: random.next(),
+          };
+        if (random.chance(0.1)) document.metadata = { nested: { list: [1, 'two', null], emoji: '🚀' } };
+        if (random.chance(0.05)) {
+          document.in_progress = true;
+          delete document.end_time;
+        }
+      }
+      out.push(rowsOf(trace.id, trace.documents, 1 + Math.floor(random.next() * 1e9)));
+    }
+  }
+  return out.slice(0, count);
+}
+
+describe('lake schema', () => {
+  it('flattens a trace into one trace row and a row per segment, subsegment and inferred segment', () => {
+    const trace = twoServiceTrace({ fault: true, annotations: { tenant: 'acme' } });
+    const { trace: row, segments } = rowsOf(trace.id, trace.documents);
+    expect(row).toMatchObject({
+      trace_id: trace.id,
+      has_fault: true,
+      http_status: 502,
+      entry_service: 'api',
+      entry_service_type: 'AWS::ECS::Container',
+      services: ['DynamoDB', 'api', 'payments'],
+      annotations: { tenant: 'acme' },
+      fault_root_cause_service: 'DynamoDB',
+      segment_count: 5,
+    });
+    expect(segments.map((s) => [s.kind, s.service, s.name, s.depth])).toEqual([
+      ['segment', 'api', 'api', 0],
+      ['subsegment', 'api', 'payments', 1],
+      ['segment', 'payments', 'payments', 0],
+      ['subsegment', 'payments', 'DynamoDB', 1],
+      ['inferred', 'DynamoDB', 'DynamoDB', 0],
+    ]);
+    const dynamoCall = segments[3]!;
+    expect(dynamoCall).toMatchObject({
+      aws_operation: 'GetItem',
+      aws_resource: 'orders',
+      namespace: 'aws',
+      segment_id: segments[2]!.id,
+      parent_id: segments[2]!.id,
+    });
+    expect(segments[2]!.parent_id).toBe(segments[1]!.id);
+  });
+
+  it('keeps times in milliseconds and durations in seconds', () => {
+    const start = 1_763_600_000.1234;
+    const id = traceId(start);
+    const { trace, segments } = rowsOf(id, [
+      segment({
+        trace_id: id,
+        start_time: start,
+        end_time: start + 0.25,
+        subsegments: [subsegment({ start_time: start + 0.01, end_time: start + 0.02 })],
+      }),
+    ]);
+    expect(trace.start_time).toBe(1_763_600_000_123);
+    expect(trace.duration).toBe(0.25);
+    expect(segments[1]!.duration).toBeCloseTo(0.01, 9);
+  });
+
+  it('partitions by the start time in UTC', () => {
+    expect(partitionOf(Date.UTC(2026, 10, 20, 23, 59, 59, 999))).toEqual({
+      dt: '2026-11-20',
+      hour: '23',
+      path: 'dt=2026-11-20/hour=23',
+    });
+    expect(partitionOf(Date.UTC(2026, 10, 21, 0, 0, 0))).toMatchObject({ path: 'dt=2026-11-21/hour=00' });
+  });
+
+  it('applies the redaction hook to every row before it is written', () => {
+    const trace = twoServiceTrace();
+    const rows = traceToRows(
+      assembleTrace(trace.id, trace.documents),
+      summarizeTrace(assembleTrace(trace.id, trace.documents)),
+      {
+        exportedAt: 0,
+        redact: {
+          trace: (r) => ({ ...r, http_url: null, users: [] }),
+          segment: (r) => ({ ...r, http_url: r.http_url && '[redacted]' }),
+        },
+      },
+    );
+    expect(rows.trace.http_url).toBeNull();
+    expect(rows.segments.filter((s) => s.http_url !== null).every((s) => s.http_url === '[redacted]')).toBe(
+      true,
+    );
+  });
+});
+
+describe('lake Parquet files', () => {
+  let dir: string;
+  let db: Awaited<ReturnType<DuckDBInstance['connect']>>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lake-schema-'));
+    db = await (await DuckDBInstance.create(':memory:')).connect();
+  });
+  afterAll(async () => {
+    db?.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Reads a file through DuckDB, as the query engine will, back into lake rows. */
+  async function throughDuckDb(
+    name: string,
+    bytes: Uint8Array,
+    columns: readonly { name: string; type: string }[],
+  ) {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    const select = columns
+      .map((c) =>
+        c.type === 'timestamp'
+          ? `epoch_ms(${c.name}) AS ${c.name}`
+          : c.type === 'map<string,string>'
+            ? `map_entries(${c.name}) AS ${c.name}`
+            : c.name,
+      )
+      .join(', ');
+    const reader = await db.runAndReadAll(`SELECT ${select} FROM read_parquet('${path}')`);
+    return reader.getRowObjectsJS().map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const c of columns) {
+        const v = row[c.name];
+        if (c.type === 'map<string,string>')
+          out[c.name] = Object.fromEntries(
+            (v as { key: string; value: string }[]).map((e) => [e.key, e.value]),
+          );
+        else if (typeof v === 'bigint') out[c.name] = Number(v);
+        else out[c.name] = v;
+      }
+      return out;
+    });
+  }
+
+  it('round-trips randomized traces exactly, through our reader and through DuckDB', async () => {
+    const rows = randomTraces(5, 300);
+    const traces = rows.map((r) => r.trace);
+    const segments = rows.flatMap((r) => r.segments);
+    const tracesFile = encodeParquet('traces', traces);
+    const segmentsFile = encodeParquet('segments', segments);
+    expect(await decodeParquet('traces', tracesFile)).toEqual(traces);
+    expect(await decodeParquet('segments', segmentsFile)).toEqual(segments);
+    expect(await throughDuckDb('traces.parquet', tracesFile, TRACE_COLUMNS)).toEqual(traces);
+    expect(await throughDuckDb('segments.parquet', segmentsFile, SEGMENT_COLUMNS)).toEqual(segments);
+  });
+
+  it('writes an empty table as a valid file with the schema', async () => {
+    const file = encodeParquet('segments', []);
+    expect(await decodeParquet('segments', file)).toEqual([]);
+    const path = join(dir, 'empty.parquet');
+    await writeFile(path, file);
+    const reader = await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+    expect(reader.getRowObjectsJS().map((r) => r.column_name)).toEqual(SEGMENT_COLUMNS.map((c) => c.name));
+  });
+});
