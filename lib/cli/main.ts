@@ -1,6 +1,7 @@
 import { LocalServiceError } from '../local/errors.js';
 import { describeFlags, type FlagSpecs } from './args.js';
 import { demoFlags, runDemo } from './commands/demo.js';
+import { exportFlags, runExport } from './commands/export.js';
 import { runSimulate, simulateFlags } from './commands/simulate.js';
 import { runXRayLocal, xrayLocalFlags } from './commands/xray-local.js';
 import { UsageError } from './errors.js';
@@ -23,6 +24,11 @@ const COMMANDS: Record<string, Command> = {
     flags: simulateFlags,
     run: runSimulate,
   },
+  export: {
+    summary: 'export traces from X-Ray (or xray-local) into the Parquet lake, exactly once',
+    flags: exportFlags,
+    run: runExport,
+  },
   demo: {
     summary: 'run the pipeline locally with no AWS account (npm start)',
     flags: demoFlags,
@@ -31,7 +37,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands of the contract that later work delivers; named so `--help` tells the whole story. */
-const PLANNED = ['export', 'query', 'detect'] as const;
+const PLANNED = ['query', 'detect'] as const;
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);

@@ -1,0 +1,166 @@
+import { BATCH_GET_TRACES_MAX_IDS } from '../xray/limits.js';
+import type { RawTrace, TraceSource } from '../xray/source.js';
+import { RetriesExhaustedError } from './errors.js';
+
+/** Counters the run report carries. */
+export interface CallStats {
+  calls: { GetTraceSummaries: number; BatchGetTraces: number };
+  throttles: number;
+  serverErrors: number;
+  retries: number;
+}
+
+export const newCallStats = (): CallStats => ({
+  calls: { GetTraceSummaries: 0, BatchGetTraces: 0 },
+  throttles: 0,
+  serverErrors: 0,
+  retries: 0,
+});
+
+export interface RetryOptions {
+  /** Attempts per call before the window fails. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface FetchOptions extends RetryOptions {
+  initialConcurrency: number;
+  maxConcurrency: number;
+  /** Rounds of re-asking for ids BatchGetTraces returned unprocessed, before they are reported. */
+  unprocessedRounds: number;
+}
+
+export const DEFAULT_FETCH_OPTIONS: FetchOptions = {
+  initialConcurrency: 4,
+  maxConcurrency: 16,
+  maxAttempts: 8,
+  baseDelayMs: 100,
+  maxDelayMs: 10_000,
+  unprocessedRounds: 3,
+};
+
+type Kind = 'throttle' | 'server' | 'network' | 'fatal';
+
+/** How an SDK error should be treated: throttling and transient failures are retried, the rest are not. */
+export function classify(error: unknown): Kind {
+  const e = error as {
+    name?: string;
+    $fault?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (
+    e.name === 'ThrottledException' ||
+    e.name === 'ThrottlingException' ||
+    e.name === 'TooManyRequestsException' ||
+    e.$metadata?.httpStatusCode === 429
+  )
+    return 'throttle';
+  if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500) return 'server';
+  if (
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code ?? '') ||
+    e.name === 'TimeoutError'
+  )
+    return 'network';
+  return 'fatal';
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `operation` until it succeeds, backing off with full jitter on throttling, 5xx and network errors.
+ * Non-retryable errors propagate at once; exhausting the attempts throws {@link RetriesExhaustedError}.
+ */
+export async function withRetries<T>(
+  name: string,
+  operation: () => Promise<T>,
+  options: RetryOptions,
+  stats: CallStats,
+  onThrottle?: () => void,
+): Promise<T> {
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const kind = classify(error);
+      if (kind === 'fatal') throw error;
+      if (kind === 'throttle') {
+        stats.throttles++;
+        onThrottle?.();
+      } else stats.serverErrors++;
+      if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(name, attempt, error);
+      stats.retries++;
+      await sleep(random() * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * Fetches traces 5 ids a call with a concurrency that adapts to throttling (additive increase,
+ * multiplicative decrease, as TCP does): halved on every ThrottledException, grown by one call's worth
+ * per round of successes, within [1, maxConcurrency]. Ids returned unprocessed are asked for again for a
+ * few rounds, then reported rather than dropped.
+ */
+export async function fetchTraces(
+  source: TraceSource,
+  ids: readonly string[],
+  onTrace: (trace: RawTrace) => void | Promise<void>,
+  options: FetchOptions,
+  stats: CallStats,
+): Promise<{ unprocessed: string[] }> {
+  let limit = options.initialConcurrency;
+  let pending = [...ids];
+  for (let round = 0; pending.length > 0; round++) {
+    const batches: string[][] = [];
+    for (let i = 0; i < pending.length; i += BATCH_GET_TRACES_MAX_IDS)
+      batches.push(pending.slice(i, i + BATCH_GET_TRACES_MAX_IDS));
+    const unprocessed: string[] = [];
+    let active = 0;
+    let failure: unknown;
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        if (failure !== undefined && active === 0) return resolve();
+        if (batches.length === 0 && active === 0) return resolve();
+        while (failure === undefined && batches.length > 0 && active < Math.max(1, Math.floor(limit))) {
+          const batch = batches.shift()!;
+          active++;
+          withRetries(
+            'BatchGetTraces',
+            () => {
+              stats.calls.BatchGetTraces++;
+              return source.batchGet(batch);
+            },
+            options,
+            stats,
+            () => {
+              limit = Math.max(1, limit / 2);
+            },
+          )
+            .then(async (result) => {
+              limit = Math.min(options.maxConcurrency, limit + 1 / Math.max(1, limit));
+              unprocessed.push(...result.unprocessed);
+              for (const trace of result.traces) await onTrace(trace);
+            })
+            .catch((error: unknown) => {
+              failure ??= error;
+            })
+            .finally(() => {
+              active--;
+              pump();
+            });
+        }
+      };
+      pump();
+    });
+    if (failure !== undefined) throw failure;
+    pending = unprocessed;
+    if (pending.length === 0 || round + 1 >= options.unprocessedRounds) break;
+    await (options.sleep ?? defaultSleep)(options.baseDelayMs * 2 ** round);
+  }
+  return { unprocessed: pending };
+}

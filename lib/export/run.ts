@@ -1,0 +1,291 @@
+import { randomBytes } from 'node:crypto';
+import { mergeIntoHourFiles, readRevisions, shardOf } from '../lake/hour-files.js';
+import { partitionOf, type Redactor, traceToRows, type TraceRows } from '../lake/schema.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { assembleTrace } from '../xray/assemble.js';
+import type { RawTrace, TimeRangeType, TraceRef, TraceSource } from '../xray/source.js';
+import { summarizeTrace } from '../xray/summary.js';
+import type { SegmentDocument } from '../xray/types.js';
+import { parseSegmentDocument } from '../xray/validate.js';
+import {
+  type CallStats,
+  DEFAULT_FETCH_OPTIONS,
+  type FetchOptions,
+  fetchTraces,
+  newCallStats,
+  withRetries,
+} from './fetch.js';
+import { type QuarantinedDocument, quarantine } from './quarantine.js';
+import { acquireLease, advanceCheckpoint } from './state.js';
+
+/**
+ * Traces one unit of work may hold. A window listing more is split in two until each half fits, so a unit
+ * always fits a Lambda invocation's time and memory (rows of 5,000 traces are about 100 MB in memory).
+ */
+export const MAX_TRACES_PER_UNIT = 5_000;
+/** Windows are never split below this: one second of traces is one unit, however many. */
+const MIN_WINDOW_SECONDS = 1;
+const SECONDS_PER_HOUR = 3600;
+
+export interface ExportOptions {
+  /** Epoch seconds; traces that started in [from, to) are exported. */
+  from: number;
+  to: number;
+  /** Part files per hour partition (by hash of trace id). Default 1. */
+  shards?: number;
+  maxTracesPerUnit?: number;
+  fetch?: Partial<FetchOptions>;
+  /**
+   * Late data: after the range, re-scan traces updated in [revisit.from, revisit.to) by update time
+   * (TimeRangeType=Event) and merge those whose revision changed.
+   */
+  revisit?: { from: number; to: number };
+  /** Move the checkpoint to `to` as windows complete (a scheduled or resumed run). */
+  advanceCheckpoint?: boolean;
+  redact?: Redactor;
+  runId?: string;
+  /** Lease time to live; renewed after every window. */
+  leaseTtlMs?: number;
+  onProgress?: (progress: ExportProgress) => void;
+  now?: () => number;
+}
+
+export interface ExportProgress {
+  windowsDone: number;
+  windowsPlanned: number;
+  /** Epoch seconds reached. */
+  reached: number;
+  tracesExported: number;
+}
+
+/** What a run did: the command's JSON output and the Lambda's result. */
+export interface RunReport {
+  runId: string;
+  from: string;
+  to: string;
+  windows: number;
+  summariesScanned: number;
+  tracesExported: number;
+  tracesAlreadyCurrent: number;
+  revisited: { scanned: number; exported: number };
+  segmentsWritten: number;
+  calls: CallStats['calls'];
+  throttles: number;
+  serverErrors: number;
+  retries: number;
+  quarantinedDocuments: number;
+  quarantinedTraces: string[];
+  unprocessedTraceIds: string[];
+  limitExceededTraces: number;
+  filesWritten: number;
+  bytesWritten: number;
+  writeConflicts: number;
+  checkpoint: string | null;
+  seconds: number;
+}
+
+/** Hour-aligned windows covering [from, to): a window's traces then fall in one hour partition. */
+export function planWindows(from: number, to: number): { from: number; to: number }[] {
+  const windows: { from: number; to: number }[] = [];
+  for (let start = from; start < to;) {
+    const end = Math.min(to, (Math.floor(start / SECONDS_PER_HOUR) + 1) * SECONDS_PER_HOUR);
+    windows.push({ from: start, to: end });
+    start = end;
+  }
+  return windows;
+}
+
+/**
+ * Exports the traces that started in [from, to) from a trace source into the lake: exactly once (by
+ * revision), resumable (the checkpoint moves only after a window is durable), streaming (one unit in
+ * memory at a time), and with nothing lost silently (invalid documents quarantined, unfetchable ids
+ * reported by id).
+ */
+export async function exportRange(
+  deps: { source: TraceSource; store: ObjectStore },
+  options: ExportOptions,
+): Promise<RunReport> {
+  const started = performance.now();
+  const runId = options.runId ?? `export-${new Date().toISOString()}-${randomBytes(3).toString('hex')}`;
+  const fetchOptions: FetchOptions = { ...DEFAULT_FETCH_OPTIONS, ...options.fetch };
+  const stats = newCallStats();
+  const report: RunReport = {
+    runId,
+    from: new Date(options.from * 1000).toISOString(),
+    to: new Date(options.to * 1000).toISOString(),
+    windows: 0,
+    summariesScanned: 0,
+    tracesExported: 0,
+    tracesAlreadyCurrent: 0,
+    revisited: { scanned: 0, exported: 0 },
+    segmentsWritten: 0,
+    calls: stats.calls,
+    throttles: 0,
+    serverErrors: 0,
+    retries: 0,
+    quarantinedDocuments: 0,
+    quarantinedTraces: [],
+    unprocessedTraceIds: [],
+    limitExceededTraces: 0,
+    filesWritten: 0,
+    bytesWritten: 0,
+    writeConflicts: 0,
+    checkpoint: null,
+    seconds: 0,
+  };
+  const lease = await acquireLease(deps.store, runId, options.leaseTtlMs ?? 15 * 60_000, options.now);
+  const context: UnitContext = { deps, options, fetchOptions, stats, report, shards: options.shards ?? 1 };
+  try {
+    const windows = planWindows(options.from, options.to);
+    for (const [index, window] of windows.entries()) {
+      await exportWindow(context, window, 'TraceId');
+      if (options.advanceCheckpoint)
+        report.checkpoint = new Date(
+          (await advanceCheckpoint(deps.store, window.to, runId)).position * 1000,
+        ).toISOString();
+      await lease.renew();
+      options.onProgress?.({
+        windowsDone: index + 1,
+        windowsPlanned: windows.length,
+        reached: window.to,
+        tracesExported: report.tracesExported,
+      });
+    }
+    if (options.revisit && options.revisit.to > options.revisit.from) {
+      const before = { scanned: report.summariesScanned, exported: report.tracesExported };
+      await exportWindow(context, options.revisit, 'Event');
+      report.revisited = {
+        scanned: report.summariesScanned - before.scanned,
+        exported: report.tracesExported - before.exported,
+      };
+    }
+  } finally {
+    await lease.release();
+    report.throttles = stats.throttles;
+    report.serverErrors = stats.serverErrors;
+    report.retries = stats.retries;
+    report.seconds = Math.round(performance.now() - started) / 1000;
+  }
+  return report;
+}
+
+interface UnitContext {
+  deps: { source: TraceSource; store: ObjectStore };
+  options: ExportOptions;
+  fetchOptions: FetchOptions;
+  stats: CallStats;
+  report: RunReport;
+  shards: number;
+}
+
+async function exportWindow(
+  context: UnitContext,
+  window: { from: number; to: number },
+  timeRangeType: TimeRangeType,
+): Promise<void> {
+  const { deps, fetchOptions, stats, report } = context;
+  const max = context.options.maxTracesPerUnit ?? MAX_TRACES_PER_UNIT;
+  const refs = new Map<string, TraceRef>();
+  let nextToken: string | undefined;
+  do {
+    const page = await withRetries(
+      'GetTraceSummaries',
+      () => {
+        stats.calls.GetTraceSummaries++;
+        return deps.source.listPage({ ...window, timeRangeType }, nextToken);
+      },
+      fetchOptions,
+      stats,
+    );
+    for (const ref of page.refs) {
+      // By TraceId a window lists the traces that started in it; X-Ray's window is inclusive at both ends.
+      if (timeRangeType === 'TraceId' && (ref.startTime < window.from || ref.startTime >= window.to))
+        continue;
+      refs.set(ref.id, ref);
+    }
+    nextToken = page.nextToken;
+    if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS && timeRangeType === 'TraceId') {
+      const middle = Math.floor((window.from + window.to) / 2);
+      await exportWindow(context, { from: window.from, to: middle }, timeRangeType);
+      await exportWindow(context, { from: middle, to: window.to }, timeRangeType);
+      return;
+    }
+  } while (nextToken);
+  report.windows++;
+  report.summariesScanned += refs.size;
+  if (refs.size === 0) return;
+
+  // Only new traces and traces whose revision moved are fetched: API calls stay at one BatchGetTraces per
+  // five of those, however often a window is re-run.
+  const current = new Map<string, number>();
+  const partitions = new Set<string>();
+  for (const ref of refs.values())
+    partitions.add(`${partitionOf(ref.startTime * 1000).path}#${shardOf(ref.id, context.shards)}`);
+  for (const key of partitions) {
+    const [partition, shard] = key.split('#') as [string, string];
+    for (const [id, revision] of await readRevisions(deps.store, partition, Number(shard)))
+      current.set(id, revision);
+  }
+  const wanted = [...refs.values()].filter((ref) => (current.get(ref.id) ?? -1) < ref.revision);
+  report.tracesAlreadyCurrent += refs.size - wanted.length;
+  if (wanted.length === 0) return;
+
+  const rows: TraceRows[] = [];
+  const exportedAt = Date.now();
+  const { unprocessed } = await fetchTraces(
+    deps.source,
+    wanted.map((ref) => ref.id),
+    async (trace) => {
+      const converted = await convert(context, trace, refs.get(trace.id), exportedAt);
+      if (converted) rows.push(converted);
+    },
+    fetchOptions,
+    stats,
+  );
+  report.unprocessedTraceIds.push(...unprocessed);
+
+  const merged = await mergeIntoHourFiles(deps.store, rows, context.shards);
+  report.tracesExported += merged.written;
+  report.tracesAlreadyCurrent += merged.unchanged;
+  report.segmentsWritten += merged.segments;
+  report.filesWritten += merged.filesWritten;
+  report.bytesWritten += merged.bytesWritten;
+  report.writeConflicts += merged.conflicts;
+}
+
+async function convert(
+  context: UnitContext,
+  trace: RawTrace,
+  ref: TraceRef | undefined,
+  exportedAt: number,
+): Promise<TraceRows | undefined> {
+  const { report } = context;
+  const documents: SegmentDocument[] = [];
+  const bad: QuarantinedDocument[] = [];
+  for (const { id, text } of trace.documents) {
+    const parsed = parseSegmentDocument(text);
+    if (parsed.ok && parsed.document.trace_id === trace.id) documents.push(parsed.document);
+    else
+      bad.push({
+        traceId: trace.id,
+        documentId: id,
+        problems: parsed.ok ? [`trace_id: ${parsed.document.trace_id} is not ${trace.id}`] : parsed.problems,
+        document: text,
+      });
+  }
+  if (trace.limitExceeded) report.limitExceededTraces++;
+  const startMs = Math.round((ref?.startTime ?? documents[0]?.start_time ?? Date.now() / 1000) * 1000);
+  if (bad.length > 0) {
+    report.quarantinedDocuments += bad.length;
+    report.quarantinedTraces.push(trace.id);
+    await quarantine(context.deps.store, startMs, bad, new Date(exportedAt).toISOString());
+  }
+  if (documents.length === 0) return undefined;
+  const assembled = assembleTrace(trace.id, documents);
+  const summary = summarizeTrace(assembled, ref?.revision ?? 0);
+  return traceToRows(assembled, summary, {
+    exportedAt,
+    limitExceeded: trace.limitExceeded,
+    ...(context.options.redact && { redact: context.options.redact }),
+  });
+}

@@ -1,0 +1,255 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutTraceSegmentsCommand } from '@aws-sdk/client-xray';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRange } from '../../lib/export/run.js';
+import { readCheckpoint } from '../../lib/export/state.js';
+import { decodeParquet } from '../../lib/lake/parquet.js';
+import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
+import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
+import { simulate } from '../../lib/local/simulator/simulate.js';
+import { FsStore } from '../../lib/store/fs-store.js';
+import type { ObjectStore } from '../../lib/store/object-store.js';
+import type { TraceSource } from '../../lib/xray/source.js';
+import { XRayTraceSource } from '../../lib/xray/xray-source.js';
+import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+import { segment } from '../helpers/segments.js';
+
+const FROM = Date.UTC(2026, 10, 21, 9, 30) / 1000;
+const TO = FROM + 90 * 60; // 90 minutes across an hour boundary
+const quick = { baseDelayMs: 1, maxDelayMs: 20 };
+
+async function lakeRows(store: ObjectStore) {
+  const traces: TraceRow[] = [];
+  const segments: SegmentRow[] = [];
+  for await (const key of store.list('traces/')) {
+    const object = await store.get(key);
+    traces.push(...(await decodeParquet('traces', object!.body)));
+  }
+  for await (const key of store.list('segments/')) {
+    const object = await store.get(key);
+    segments.push(...(await decodeParquet('segments', object!.body)));
+  }
+  return { traces, segments };
+}
+
+/** The lake's content without the columns that record when it was written. */
+const content = async (store: ObjectStore) => {
+  const { traces, segments } = await lakeRows(store);
+  return {
+    traces: traces
+      .map(({ exported_at: _e, ...rest }) => rest)
+      .sort((a, b) => (a.trace_id < b.trace_id ? -1 : 1)),
+    segments: segments.length,
+  };
+};
+
+describe('export from xray-local into a folder lake', () => {
+  let local: Awaited<ReturnType<typeof startLocalXRay>>;
+  let source: TraceSource;
+  let sourceIds: string[];
+  let sourceSegments: number;
+  const dirs: string[] = [];
+  const freshStore = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lake-'));
+    dirs.push(dir);
+    return new FsStore(dir);
+  };
+
+  beforeAll(async () => {
+    local = await startLocalXRay();
+    const client = xrayClient(local.endpoint);
+    const scenario = { ...SCENARIOS.quiet!, traffic: { ...SCENARIOS.quiet!.traffic, requestsPerMinute: 12 } };
+    await simulate(client, { scenario, from: FROM, to: TO, seed: 4, batchSize: 250 });
+    client.destroy();
+    source = new XRayTraceSource(xrayClient(local.endpoint));
+    sourceIds = [...local.service.store.scan(FROM, TO, 'TraceId')].map(([id]) => id).sort();
+    sourceSegments = 0;
+    for (const id of sourceIds) {
+      const trace = local.service.store.assembled(id)!;
+      const count = (e: { subsegments?: unknown[] }): number =>
+        1 + (e.subsegments ?? []).reduce<number>((n, c) => n + count(c as never), 0);
+      sourceSegments += [...trace.segments, ...trace.orphans, ...trace.inferred].reduce(
+        (n, d) => n + count(d),
+        0,
+      );
+    }
+  });
+  afterAll(async () => {
+    await local?.service.stop();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('puts every trace the source lists in the lake exactly once, with every segment', async () => {
+    const store = await freshStore();
+    const report = await exportRange({ source, store }, { from: FROM, to: TO });
+    const { traces, segments } = await lakeRows(store);
+    expect(sourceIds.length).toBeGreaterThan(500);
+    expect(traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+    expect(segments.length).toBe(sourceSegments);
+    expect(report).toMatchObject({
+      tracesExported: sourceIds.length,
+      unprocessedTraceIds: [],
+      quarantinedDocuments: 0,
+    });
+    // The floor: one BatchGetTraces per 5 traces, in each hour window.
+    const hour = Date.UTC(2026, 10, 21, 10) / 1000;
+    const perWindow = [FROM, hour, TO]
+      .slice(1)
+      .map((end, i) => [...local.service.store.scan([FROM, hour][i]!, end - 0.001, 'TraceId')].length);
+    expect(report.calls.BatchGetTraces).toBe(perWindow.reduce((sum, n) => sum + Math.ceil(n / 5), 0));
+  });
+
+  it('changes nothing when a window is run again: no fetches, no writes', async () => {
+    const store = await freshStore();
+    await exportRange({ source, store }, { from: FROM, to: TO });
+    const files = async () => {
+      const out: string[] = [];
+      for await (const key of store.list('')) out.push(`${key} ${(await store.get(key))!.etag}`);
+      return out;
+    };
+    const before = await files();
+    const again = await exportRange({ source, store }, { from: FROM + 600, to: TO - 600 });
+    expect(await files()).toEqual(before);
+    expect(again.calls.BatchGetTraces).toBe(0);
+    expect(again.tracesExported).toBe(0);
+    expect(again.tracesAlreadyCurrent).toBeGreaterThan(0);
+  });
+
+  it('leaves the same lake after a run killed mid-way and resumed from its checkpoint', async () => {
+    const reference = await freshStore();
+    await exportRange({ source, store: reference }, { from: FROM, to: TO });
+
+    const store = await freshStore();
+    let calls = 0;
+    const dying: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        if (++calls > 150) throw Object.assign(new Error('process killed'), { name: 'Killed' });
+        return source.batchGet(ids);
+      },
+    };
+    await expect(
+      exportRange({ source: dying, store }, { from: FROM, to: TO, advanceCheckpoint: true, leaseTtlMs: 1 }),
+    ).rejects.toThrow('process killed');
+    const checkpoint = await readCheckpoint(store);
+    expect(checkpoint?.position).toBe(Date.UTC(2026, 10, 21, 10) / 1000); // the first (hour) window was durable
+
+    await exportRange({ source, store }, { from: checkpoint!.position, to: TO, advanceCheckpoint: true });
+    expect(await content(store)).toEqual(await content(reference));
+    expect((await readCheckpoint(store))?.position).toBe(TO);
+  });
+
+  it('loses nothing with 20% throttling and 5% 5xx injected', async () => {
+    const flaky = await startLocalXRay({ throttleRate: 0.2, errorRate: 0.05 });
+    try {
+      // The same traffic, written past the faults with the simulator's own retries.
+      const writer = xrayClient(flaky.endpoint, 10);
+      await simulate(writer, {
+        scenario: { ...SCENARIOS.quiet!, traffic: { ...SCENARIOS.quiet!.traffic, requestsPerMinute: 12 } },
+        from: FROM,
+        to: TO,
+        seed: 4,
+        batchSize: 250,
+        maxAttempts: 20,
+      });
+      writer.destroy();
+      const store = await freshStore();
+      const report = await exportRange(
+        { source: new XRayTraceSource(xrayClient(flaky.endpoint)), store },
+        { from: FROM, to: TO, fetch: { ...quick, maxAttempts: 30 } },
+      );
+      const { traces } = await lakeRows(store);
+      expect(traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+      expect(report.throttles).toBeGreaterThan(10);
+      expect(report.serverErrors).toBeGreaterThan(1);
+      expect(report.unprocessedTraceIds).toEqual([]);
+    } finally {
+      await flaky.service.stop();
+    }
+  });
+
+  it('completes a trace whose segments arrive after its first export (revisit by update time)', async () => {
+    const late = await startLocalXRay();
+    try {
+      const client = xrayClient(late.endpoint);
+      const start = Date.now() / 1000 - 3 * 3600;
+      const root = segment({ start_time: start, end_time: start + 1 });
+      await client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(root)] }));
+      const store = await freshStore();
+      const lateSource = new XRayTraceSource(xrayClient(late.endpoint));
+      await exportRange({ source: lateSource, store }, { from: start - 60, to: start + 60 });
+      expect((await lakeRows(store)).segments).toHaveLength(1);
+
+      const worker = segment({
+        trace_id: root.trace_id,
+        name: 'worker',
+        parent_id: root.id,
+        start_time: start + 0.5,
+        end_time: start + 2,
+      });
+      await client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(worker)] }));
+      client.destroy();
+      const now = Date.now() / 1000;
+      const report = await exportRange(
+        { source: lateSource, store },
+        { from: now - 60, to: now, revisit: { from: now - 6 * 3600, to: now + 1 } },
+      );
+      const { traces, segments } = await lakeRows(store);
+      expect(report.revisited.exported).toBe(1);
+      expect(traces).toHaveLength(1);
+      expect(traces[0]).toMatchObject({
+        trace_id: root.trace_id,
+        revision: 2,
+        duration: 2,
+        segment_count: 2,
+      });
+      expect(segments.map((s) => s.service).sort()).toEqual(['api', 'worker']);
+    } finally {
+      await late.service.stop();
+    }
+  });
+
+  it('quarantines malformed documents verbatim with the reason, counts them, and exports the rest', async () => {
+    const store = await freshStore();
+    const victim = sourceIds[7]!;
+    const corrupting: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        const result = await source.batchGet(ids);
+        for (const trace of result.traces)
+          if (trace.id === victim) trace.documents[0]!.text = trace.documents[0]!.text.slice(0, 40);
+        return result;
+      },
+    };
+    const report = await exportRange({ source: corrupting, store }, { from: FROM, to: TO });
+    expect(report.quarantinedDocuments).toBe(1);
+    expect(report.quarantinedTraces).toEqual([victim]);
+    const { traces } = await lakeRows(store);
+    expect(traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+    const folder = join(store.location, '_quarantine');
+    const [dt] = await readdir(folder);
+    const [hour] = await readdir(join(folder, dt!));
+    const file = JSON.parse(await readFile(join(folder, dt!, hour!, `${victim}.json`), 'utf8')) as {
+      documents: { problems: string[]; document: string }[];
+    };
+    expect(file.documents[0]!.problems[0]).toMatch(/^document: not valid JSON/);
+    expect(file.documents[0]!.document).toHaveLength(40);
+    expect((await stat(join(folder, dt!, hour!, `${victim}.json`))).size).toBeGreaterThan(0);
+  });
+
+  it('refuses to run while another run holds the lease', async () => {
+    const store = await freshStore();
+    const slow: TraceSource = {
+      listPage: async (w, t) => (await new Promise((r) => setTimeout(r, 100)), source.listPage(w, t)),
+      batchGet: (ids) => source.batchGet(ids),
+    };
+    const first = exportRange({ source: slow, store }, { from: FROM, to: FROM + 60 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(exportRange({ source, store }, { from: FROM, to: FROM + 60 })).rejects.toThrow(
+      /holds the lease/,
+    );
+    await first;
+  });
+});
