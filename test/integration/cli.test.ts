@@ -107,3 +107,58 @@ describe('xray-lake command', () => {
     expect(err).toMatch(new RegExp(`127\\.0\\.0\\.1:${local.port} is already in use; choose another --port`));
   });
 });
+
+describe('xray-lake export', () => {
+  it('exports simulated traffic into an s3:// lake on an S3-compatible server, then resumes with nothing to do', async () => {
+    const { startS3 } = await import('../helpers/s3-server.js');
+    const s3 = await startS3({ conditional: true });
+    const local = await startLocalXRay();
+    try {
+      const from = '2026-11-21T08:00:00Z';
+      const to = '2026-11-21T08:30:00Z';
+      const simulated = await runCli([
+        'simulate',
+        '--endpoint',
+        local.endpoint,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--batch',
+        '250',
+      ]);
+      expect(simulated.code).toBe(0);
+      const traces = (JSON.parse(simulated.out) as { traces: number }).traces;
+      const lake = [
+        '--lake',
+        `s3://${s3.bucket}/prod`,
+        '--s3-endpoint',
+        s3.endpoint,
+        '--endpoint',
+        local.endpoint,
+      ];
+      const first = await runCli(['export', ...lake, '--from', from, '--to', to]);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.out)).toMatchObject({
+        tracesExported: traces,
+        quarantinedDocuments: 0,
+        unprocessedTraceIds: [],
+      });
+      const again = await runCli(['export', ...lake, '--from', from, '--to', to]);
+      expect(JSON.parse(again.out)).toMatchObject({
+        tracesExported: 0,
+        tracesAlreadyCurrent: traces,
+        calls: { BatchGetTraces: 0 },
+      });
+    } finally {
+      await local.service.stop();
+      await s3.stop();
+    }
+  });
+
+  it('explains what --resume needs when the lake has no checkpoint', async () => {
+    const { code, err } = await runCli(['export', '--lake', join(tmpdir(), 'no-such-lake'), '--resume']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--resume: .*no-such-lake has no checkpoint yet; run a first export with --from/);
+  });
+});

@@ -1,21 +1,22 @@
-import { resolve } from 'node:path';
 import { ExportError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
 import { readCheckpoint } from '../../export/state.js';
-import { FsStore } from '../../store/fs-store.js';
-import type { ObjectStore } from '../../store/object-store.js';
-import { parseLakeRoot } from '../../store/object-store.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
-import { type CommandIO, progress, xrayClientFor } from '../io.js';
+import { type CommandIO, openLake, progress, xrayClientFor } from '../io.js';
 
 export const exportFlags = {
   lake: {
     type: 'string',
     required: true,
-    description: 'lake root: a folder (s3:// comes with the S3 store)',
+    description: 'lake root: a folder or s3://bucket/prefix',
     placeholder: 'ROOT',
+  },
+  's3-endpoint': {
+    type: 'string',
+    description: 'S3-compatible endpoint for an s3:// lake (default: AWS S3)',
+    placeholder: 'URL',
   },
   from: { type: 'time', description: 'export traces that started at or after this time', placeholder: 'ISO' },
   to: {
@@ -69,10 +70,10 @@ export const exportFlags = {
 /** `xray-lake export`: X-Ray → the Parquet lake, exactly once and resumable. */
 export async function runExport(argv: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags('export', argv, exportFlags);
-  const root = parseLakeRoot(flags.lake!);
-  if (root.kind === 's3')
-    throw new UsageError('--lake: s3:// lakes are not supported by this build yet; use a folder', 'export');
-  const store: ObjectStore = new FsStore(resolve(root.path));
+  const store = openLake(flags.lake!, {
+    region: flags.region!,
+    ...(flags['s3-endpoint'] && { s3Endpoint: flags['s3-endpoint'] }),
+  });
   const now = Date.now() / 1000;
   const to = flags.to ?? Math.floor(now - flags['lag-minutes']! * 60);
   let from = flags.from;
