@@ -46,6 +46,13 @@ export interface ExportOptions {
   runId?: string;
   /** Lease time to live; renewed after every window. */
   leaseTtlMs?: number;
+  /**
+   * Which lease the run takes: `export` (the default, the scheduled run's) or a backfill window's own, so
+   * backfill workers run side by side (their hour-file writes are conditional) but never twice on one window.
+   */
+  leaseName?: string;
+  /** Epoch ms after which no new window starts (a Lambda's deadline); the report says where it stopped. */
+  stopAt?: number;
   onProgress?: (progress: ExportProgress) => void;
   now?: () => number;
 }
@@ -81,6 +88,8 @@ export interface RunReport {
   bytesWritten: number;
   writeConflicts: number;
   checkpoint: string | null;
+  /** Set when the run stopped at its deadline before `to`: where the next run picks up. */
+  stoppedAt?: string;
   seconds: number;
 }
 
@@ -133,11 +142,21 @@ export async function exportRange(
     checkpoint: null,
     seconds: 0,
   };
-  const lease = await acquireLease(deps.store, runId, options.leaseTtlMs ?? 15 * 60_000, options.now);
+  const lease = await acquireLease(
+    deps.store,
+    runId,
+    options.leaseTtlMs ?? 15 * 60_000,
+    options.now,
+    options.leaseName,
+  );
   const context: UnitContext = { deps, options, fetchOptions, stats, report, shards: options.shards ?? 1 };
   try {
     const windows = planWindows(options.from, options.to);
     for (const [index, window] of windows.entries()) {
+      if (options.stopAt !== undefined && Date.now() >= options.stopAt) {
+        report.stoppedAt = new Date(window.from * 1000).toISOString();
+        break;
+      }
       await exportWindow(context, window, 'TraceId');
       if (options.advanceCheckpoint)
         report.checkpoint = new Date(
@@ -151,13 +170,15 @@ export async function exportRange(
         tracesExported: report.tracesExported,
       });
     }
-    if (options.revisit && options.revisit.to > options.revisit.from) {
+    if (options.revisit && options.revisit.to > options.revisit.from && report.stoppedAt === undefined) {
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
       await exportWindow(context, options.revisit, 'Event');
       report.revisited = {
         scanned: report.summariesScanned - before.scanned,
         exported: report.tracesExported - before.exported,
       };
+      if (options.advanceCheckpoint)
+        await advanceCheckpoint(deps.store, options.revisit.to, runId, new Date(), 'revisitPosition');
     }
   } finally {
     await lease.release();

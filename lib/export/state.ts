@@ -3,12 +3,20 @@ import type { ObjectStore } from '../store/object-store.js';
 import { LeaseHeldError } from './errors.js';
 
 export const CHECKPOINT_KEY = '_state/export/checkpoint.json';
+/** The main (scheduled) export's lease; backfill windows take leases of their own names. */
 export const LEASE_KEY = '_state/export/lease.json';
+export const leaseKey = (name: string) =>
+  name === 'export' ? LEASE_KEY : `_state/export/leases/${name}.json`;
 
 /** How far the export has got: every trace that started before `position` is in the lake. */
 export interface Checkpoint {
   /** Epoch seconds. */
   position: number;
+  /**
+   * Epoch seconds up to which traces were re-scanned by update time (the revisit pass), so each run lists
+   * only what changed since the last one instead of the whole revisit horizon again.
+   */
+  revisitPosition?: number;
   updatedAt: string;
   runId: string;
 }
@@ -21,18 +29,27 @@ export async function readCheckpoint(store: ObjectStore): Promise<Checkpoint | u
   return object ? decode<Checkpoint>(object.body) : undefined;
 }
 
-/** Moves the checkpoint forward (never back), after the data before `position` is durable. */
+/**
+ * Moves the checkpoint forward (never back), after the data before `position` is durable; with
+ * `field: 'revisitPosition'`, the revisit pass's position instead.
+ */
 export async function advanceCheckpoint(
   store: ObjectStore,
   position: number,
   runId: string,
   now = new Date(),
+  field: 'position' | 'revisitPosition' = 'position',
 ): Promise<Checkpoint> {
   for (;;) {
     const object = await store.get(CHECKPOINT_KEY);
     const current = object ? decode<Checkpoint>(object.body) : undefined;
-    if (current && current.position >= position) return current;
-    const next: Checkpoint = { position, updatedAt: now.toISOString(), runId };
+    if (current && (current[field] ?? Number.NEGATIVE_INFINITY) >= position) return current;
+    const next: Checkpoint = {
+      ...(current ?? { position: 0 }),
+      [field]: position,
+      updatedAt: now.toISOString(),
+      runId,
+    };
     try {
       await store.put(CHECKPOINT_KEY, encode(next), { ifMatch: object?.etag ?? null });
       return next;
@@ -56,9 +73,11 @@ export async function acquireLease(
   owner: string,
   ttlMs: number,
   now: () => number = Date.now,
+  name = 'export',
 ) {
+  const key = leaseKey(name);
   let etag: string;
-  const object = await store.get(LEASE_KEY);
+  const object = await store.get(key);
   if (object) {
     const lease = decode<Lease>(object.body);
     if (lease.owner !== owner && Date.parse(lease.expiresAt) > now())
@@ -66,13 +85,13 @@ export async function acquireLease(
   }
   const write = async (ifMatch: string | null) => {
     const lease: Lease = { owner, expiresAt: new Date(now() + ttlMs).toISOString() };
-    return (await store.put(LEASE_KEY, encode(lease), { ifMatch })).etag;
+    return (await store.put(key, encode(lease), { ifMatch })).etag;
   };
   try {
     etag = await write(object?.etag ?? null);
   } catch (error) {
     if (error instanceof PreconditionFailedError) {
-      const winner = await store.get(LEASE_KEY);
+      const winner = await store.get(key);
       const lease = winner ? decode<Lease>(winner.body) : { owner: 'unknown', expiresAt: 'unknown' };
       throw new LeaseHeldError(lease.owner, lease.expiresAt);
     }
@@ -84,8 +103,8 @@ export async function acquireLease(
       etag = await write(etag);
     },
     async release() {
-      const current = await store.get(LEASE_KEY);
-      if (current?.etag === etag) await store.delete(LEASE_KEY);
+      const current = await store.get(key);
+      if (current?.etag === etag) await store.delete(key);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ExportError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
+import { scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
@@ -75,24 +76,29 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     ...(flags['s3-endpoint'] && { s3Endpoint: flags['s3-endpoint'] }),
   });
   const now = Date.now() / 1000;
-  const to = flags.to ?? Math.floor(now - flags['lag-minutes']! * 60);
-  let from = flags.from;
+  let range: { from: number; to: number; revisit?: { from: number; to: number } };
   if (flags.resume) {
-    if (from !== undefined)
+    if (flags.from !== undefined || flags.to !== undefined)
       throw new UsageError(
-        '--resume continues from the checkpoint; give --from or --resume, not both',
+        '--resume continues from the checkpoint to the live edge; give --from/--to or --resume, not both',
         'export',
       );
-    const checkpoint = await readCheckpoint(store);
-    if (!checkpoint)
+    if (!(await readCheckpoint(store)))
       throw new UsageError(
         `--resume: ${store.location} has no checkpoint yet; run a first export with --from`,
         'export',
       );
-    from = checkpoint.position;
+    range = await scheduledRange(
+      store,
+      { lagMinutes: flags['lag-minutes']!, revisitHours: flags['revisit-hours']!, initialLookbackHours: 0 },
+      now,
+    );
+  } else {
+    if (flags.from === undefined) throw new UsageError('--from is required (or --resume)', 'export');
+    range = { from: flags.from, to: flags.to ?? Math.floor(now - flags['lag-minutes']! * 60) };
   }
-  if (from === undefined) throw new UsageError('--from is required (or --resume)', 'export');
-  if (to <= from) {
+  const { from, to } = range;
+  if (to <= from && !range.revisit) {
     io.out(`${JSON.stringify({ message: 'nothing to export: the range is empty', from, to })}\n`);
     return 0;
   }
@@ -106,9 +112,9 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
         to,
         shards: flags.shards!,
         fetch: { maxConcurrency: flags.concurrency!, initialConcurrency: Math.min(4, flags.concurrency!) },
-        advanceCheckpoint: flags.resume === true || flags.to === undefined,
-        ...(flags.resume &&
-          flags['revisit-hours']! > 0 && { revisit: { from: to - flags['revisit-hours']! * 3600, to } }),
+        // A bounded backfill (--from/--to) does not move the live checkpoint; a run to the live edge does.
+        advanceCheckpoint: flags.to === undefined,
+        ...(range.revisit && { revisit: range.revisit }),
         onProgress: (p) =>
           bar.update(
             `${p.windowsDone}/${p.windowsPlanned} windows · ${p.tracesExported.toLocaleString('en-US')} traces · at ${new Date(p.reached * 1000).toISOString().slice(0, 16)}`,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LeaseHeldError } from '../../../lib/export/errors.js';
 import { planWindows } from '../../../lib/export/run.js';
+import { REVISIT_OVERLAP_SECONDS, scheduledRange } from '../../../lib/export/scheduled.js';
 import { acquireLease, advanceCheckpoint, readCheckpoint } from '../../../lib/export/state.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 
@@ -37,5 +38,26 @@ describe('export state', () => {
       { from: 12 * h, to: 12 * h + 60 },
     ]);
     expect(planWindows(5, 5)).toEqual([]);
+  });
+
+  it('revisits incrementally: from where the last revisit stopped, never past the horizon', async () => {
+    const lake = await store();
+    const config = { lagMinutes: 5, revisitHours: 6, initialLookbackHours: 1 };
+    const now = 1_800_000_000;
+    expect(await scheduledRange(lake, config, now)).toEqual({
+      from: now - 300 - 3600,
+      to: now - 300,
+      revisit: { from: now - 6 * 3600, to: now },
+    });
+    await advanceCheckpoint(lake, now - 300, 'a');
+    await advanceCheckpoint(lake, now, 'a', new Date(), 'revisitPosition');
+    const next = await scheduledRange(lake, config, now + 300);
+    expect(next).toEqual({
+      from: now - 300,
+      to: now,
+      revisit: { from: now - REVISIT_OVERLAP_SECONDS, to: now + 300 },
+    });
+    const muchLater = await scheduledRange(lake, config, now + 24 * 3600);
+    expect(muchLater.revisit?.from).toBe(now + 24 * 3600 - 6 * 3600);
   });
 });

@@ -1,0 +1,162 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger, Metrics } from '../observability.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { TraceSource } from '../xray/source.js';
+import type { ExportConfig } from './config.js';
+import { ExportConfigError } from './errors.js';
+import { exportRange, planWindows, type RunReport } from './run.js';
+import { readCheckpoint } from './state.js';
+
+/** SendMessageBatch takes at most 10 entries (SQS API reference, "SendMessageBatch"). */
+export const SQS_SEND_BATCH_MAX_ENTRIES = 10;
+/**
+ * The revisit pass re-reads update times from a little before where the last one stopped: X-Ray stamps
+ * updates on its own clock, which may trail ours.
+ */
+export const REVISIT_OVERLAP_SECONDS = 120;
+/** Left of a Lambda's time when the export stops starting windows, to write the checkpoint and report. */
+export const DEADLINE_MARGIN_MS = 60_000;
+
+export interface RunDeps {
+  source: TraceSource;
+  store: ObjectStore;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+  /** Epoch ms by which the invocation must be done (Lambda: now + remaining time). */
+  deadline?: number;
+}
+
+/** Publishes a run's figures: the dashboard and alarms in infra/ read these names. */
+export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: number): void {
+  metrics.addMetric('TracesExported', 'Count', report.tracesExported);
+  metrics.addMetric('SegmentsExported', 'Count', report.segmentsWritten);
+  metrics.addMetric('Throttles', 'Count', report.throttles);
+  metrics.addMetric('QuarantinedDocuments', 'Count', report.quarantinedDocuments);
+  metrics.addMetric('UnprocessedTraces', 'Count', report.unprocessedTraceIds.length);
+  metrics.addMetric('BytesWritten', 'Bytes', report.bytesWritten);
+  if (lagSeconds !== undefined) metrics.addMetric('ExportLag', 'Seconds', lagSeconds);
+}
+
+/**
+ * One scheduled run: from the checkpoint (or `initialLookbackHours` ago on a new lake) to now minus the lag,
+ * then the revisit pass for late segments. Stops starting windows near the deadline; the next run resumes.
+ */
+export async function runScheduledExport(config: ExportConfig, deps: RunDeps): Promise<RunReport> {
+  const now = (deps.now ?? Date.now)() / 1000;
+  const range = await scheduledRange(deps.store, config, now);
+  const report = await exportRange(
+    { source: deps.source, store: deps.store },
+    {
+      ...range,
+      shards: config.shards,
+      fetch: { maxConcurrency: config.maxConcurrency },
+      advanceCheckpoint: true,
+      ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
+    },
+  );
+  const reached = report.checkpoint ? Date.parse(report.checkpoint) / 1000 : range.from;
+  recordRun(report, deps.metrics, Math.max(0, now - reached));
+  const level = report.unprocessedTraceIds.length > 0 || report.quarantinedDocuments > 0 ? 'warn' : 'info';
+  deps.logger[level]('export run finished', { report });
+  return report;
+}
+
+/**
+ * What a scheduled (or `--resume`d) run covers: traces that started from the checkpoint (or
+ * `initialLookbackHours` ago on a new lake) to now minus the lag; and the revisit pass, by update time,
+ * from where the last one stopped (never further back than `revisitHours`) to now.
+ */
+export async function scheduledRange(
+  store: ObjectStore,
+  config: Pick<ExportConfig, 'lagMinutes' | 'revisitHours' | 'initialLookbackHours'>,
+  now: number,
+): Promise<{ from: number; to: number; revisit?: { from: number; to: number } }> {
+  const to = Math.floor(now - config.lagMinutes * 60);
+  const checkpoint = await readCheckpoint(store);
+  const from = Math.min(to, checkpoint?.position ?? Math.floor(to - config.initialLookbackHours * 3600));
+  if (config.revisitHours <= 0) return { from, to };
+  const horizon = now - config.revisitHours * 3600;
+  const revisitFrom = Math.max(horizon, (checkpoint?.revisitPosition ?? horizon) - REVISIT_OVERLAP_SECONDS);
+  return { from, to, revisit: { from: revisitFrom, to: Math.ceil(now) } };
+}
+
+/** A backfill window message: what the planner enqueues and a worker exports. */
+export interface BackfillWindow {
+  /** ISO times. */
+  from: string;
+  to: string;
+}
+
+/**
+ * Splits [from, to) into hour windows and enqueues them, 10 a call, for workers to export side by side.
+ * Returns how many were enqueued; entries SQS refuses are retried once, then fail the planning loudly.
+ */
+export async function planBackfill(
+  range: { from: number; to: number },
+  queueUrl: string | undefined,
+  client: SQSClient = new SQSClient({}),
+): Promise<{ windows: number }> {
+  if (!queueUrl) throw new ExportConfigError('BACKFILL_QUEUE_URL', 'required to plan a backfill');
+  const windows: BackfillWindow[] = planWindows(range.from, range.to).map((w) => ({
+    from: new Date(w.from * 1000).toISOString(),
+    to: new Date(w.to * 1000).toISOString(),
+  }));
+  for (let i = 0; i < windows.length; i += SQS_SEND_BATCH_MAX_ENTRIES) {
+    let entries = windows
+      .slice(i, i + SQS_SEND_BATCH_MAX_ENTRIES)
+      .map((w, j) => ({ Id: String(i + j), MessageBody: JSON.stringify(w) }));
+    for (let attempt = 1; entries.length > 0; attempt++) {
+      const result = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      const failed = new Set((result.Failed ?? []).map((f) => f.Id));
+      if (failed.size > 0 && attempt >= 2)
+        throw new Error(
+          `SQS refused ${failed.size} backfill windows: ${(result.Failed ?? []).map((f) => `${f.Id} ${f.Code}`).join(', ')}`,
+        );
+      entries = entries.filter((entry) => failed.has(entry.Id));
+    }
+  }
+  return { windows: windows.length };
+}
+
+/** Parses a backfill message, naming what is wrong with it. */
+export function parseBackfillWindow(body: string): { from: number; to: number } {
+  let value: Partial<BackfillWindow>;
+  try {
+    value = JSON.parse(body) as Partial<BackfillWindow>;
+  } catch {
+    throw new ExportConfigError('message body', 'not JSON');
+  }
+  const from = Date.parse(value.from ?? '');
+  const to = Date.parse(value.to ?? '');
+  if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
+    throw new ExportConfigError(
+      'message body',
+      `expected {"from": ISO, "to": ISO} with to after from, got ${body.slice(0, 200)}`,
+    );
+  return { from: from / 1000, to: to / 1000 };
+}
+
+/** A worker's share of a backfill: one window, under its own lease, without moving the main checkpoint. */
+export async function runBackfillWindow(
+  config: ExportConfig,
+  window: { from: number; to: number },
+  deps: RunDeps,
+): Promise<RunReport> {
+  const report = await exportRange(
+    { source: deps.source, store: deps.store },
+    {
+      ...window,
+      shards: config.shards,
+      fetch: { maxConcurrency: config.maxConcurrency },
+      leaseName: `backfill-${window.from}-${window.to}`,
+    },
+  );
+  recordRun(report, deps.metrics);
+  deps.logger.info('backfill window exported', { report });
+  if (report.unprocessedTraceIds.length > 0)
+    throw new Error(
+      `${report.unprocessedTraceIds.length} traces of the window could not be fetched; the message will be retried`,
+    );
+  return report;
+}
