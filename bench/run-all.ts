@@ -1,8 +1,13 @@
 /** `npm run bench`: every benchmark, figures printed as tables. Record results in bench/README.md. */
 import { cpus, totalmem } from 'node:os';
+import { runExportBenchmarks } from './export.js';
 import { runXRayLocalBenchmarks } from './xray-local.js';
 
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
 );
 console.table(await runXRayLocalBenchmarks());
+console.log(
+  'Parquet writers: node bin/run-ts.mjs bench/parquet-writers.ts (separate: it loads parquet-wasm and Arrow)',
+);
+console.table(await runExportBenchmarks());

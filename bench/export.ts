@@ -1,0 +1,211 @@
+/**
+ * Exporter benchmarks (issue: exporter). Prints figures; asserts nothing.
+ *
+ *   node --expose-gc bin/run-ts.mjs bench/export.ts [--hours 2] [--rpm 300]
+ *
+ * - own path: parse → validate → assemble → flatten → encode → write, with the source in memory
+ * - whole path: xray-local (its own process) → GetTraceSummaries + BatchGetTraces → lake
+ * - memory: peak RSS of backfills of 1, 4 and 16 days from a source that generates traces on demand,
+ *   so only the exporter's own memory is measured; it must not grow with the length of the backfill
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { xrayClientFor } from '../lib/cli/io.js';
+import { exportRange } from '../lib/export/run.js';
+import { TrafficGenerator } from '../lib/local/simulator/generate.js';
+import { DEFAULT_SCENARIO, type Scenario } from '../lib/local/simulator/scenario.js';
+import { simulate } from '../lib/local/simulator/simulate.js';
+import { FsStore } from '../lib/store/fs-store.js';
+import { traceIdEpochSeconds } from '../lib/xray/ids.js';
+import type { RawTrace, TraceRef, TraceSource } from '../lib/xray/source.js';
+import { XRayTraceSource } from '../lib/xray/xray-source.js';
+
+const arg = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const HOURS = arg('hours', 2);
+const RPM = arg('rpm', 300);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const scenario = (rpm: number): Scenario => ({
+  ...DEFAULT_SCENARIO,
+  incidents: [],
+  traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: rpm },
+});
+const END = Math.floor(Date.UTC(2026, 10, 20) / 1000);
+
+/** A source that generates each minute's traces when asked: memory independent of the range. */
+class GeneratedSource implements TraceSource {
+  private readonly generator: TrafficGenerator;
+  private readonly cache = new Map<number, Map<string, RawTrace>>();
+  constructor(rpm: number) {
+    this.generator = new TrafficGenerator(scenario(rpm), [], 21);
+  }
+  private minute(minute: number): Map<string, RawTrace> {
+    let traces = this.cache.get(minute);
+    if (!traces) {
+      traces = new Map(
+        this.generator.minute(minute).map((t) => [
+          t.id,
+          {
+            id: t.id,
+            limitExceeded: false,
+            documents: t.documents.map((d) => ({ id: d.id, text: JSON.stringify(d) })),
+          },
+        ]),
+      );
+      this.cache.set(minute, traces);
+      // Keep only recent minutes: a window's fetches follow its listing closely.
+      if (this.cache.size > 120) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return traces;
+  }
+  async listPage(window: { from: number; to: number }, nextToken?: string) {
+    const minute = nextToken ? Number(nextToken) : Math.floor(window.from / 60);
+    const refs: TraceRef[] = [];
+    for (const trace of this.generator.minute(minute)) {
+      const start = traceIdEpochSeconds(trace.id);
+      if (start >= window.from && start < window.to)
+        refs.push({ id: trace.id, revision: 1, startTime: trace.start });
+    }
+    const next = minute + 1;
+    return { refs, ...(next * 60 < window.to && { nextToken: String(next) }) };
+  }
+  async batchGet(ids: readonly string[]) {
+    const traces: RawTrace[] = [];
+    for (const id of ids) {
+      const trace = this.minute(Math.floor(traceIdEpochSeconds(id) / 60)).get(id);
+      if (trace) traces.push(trace);
+    }
+    return { traces, unprocessed: [] };
+  }
+}
+
+/** The same, with every trace prepared in advance: the own-path figure excludes generating them. */
+class MemorySource implements TraceSource {
+  private readonly byMinute = new Map<number, RawTrace[]>();
+  private readonly byId = new Map<string, RawTrace & { start: number }>();
+  constructor(from: number, to: number, rpm: number) {
+    const generator = new TrafficGenerator(scenario(rpm), [], 21);
+    for (let minute = from / 60; minute < to / 60; minute++) {
+      const traces = generator.minute(minute).map((t) => ({
+        id: t.id,
+        start: t.start,
+        limitExceeded: false,
+        documents: t.documents.map((d) => ({ id: d.id, text: JSON.stringify(d) })),
+      }));
+      this.byMinute.set(minute, traces);
+      for (const t of traces) this.byId.set(t.id, t);
+    }
+  }
+  get size() {
+    return this.byId.size;
+  }
+  async listPage(window: { from: number; to: number }, nextToken?: string) {
+    const minute = nextToken ? Number(nextToken) : Math.floor(window.from / 60);
+    const refs = (this.byMinute.get(minute) ?? []).flatMap((t) => {
+      const start = this.byId.get(t.id)!.start;
+      return start >= window.from && start < window.to ? [{ id: t.id, revision: 1, startTime: start }] : [];
+    });
+    const next = minute + 1;
+    return { refs, ...(next * 60 < window.to && { nextToken: String(next) }) };
+  }
+  async batchGet(ids: readonly string[]) {
+    return { traces: ids.map((id) => this.byId.get(id)!), unprocessed: [] };
+  }
+}
+
+async function ownPath(rpm: number) {
+  const from = END - HOURS * 3600;
+  const source = new MemorySource(from, END, rpm);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
+  try {
+    const report = await exportRange({ source, store: new FsStore(dir) }, { from, to: END });
+    return {
+      benchmark: `own path at ${rpm} requests/min (${fmt(source.size)} traces, source in memory)`,
+      figure: `${fmt(report.tracesExported / report.seconds)} traces/s`,
+      detail: `${fmt(report.segmentsWritten / report.seconds)} segment rows/s; ${fmt(report.bytesWritten / report.tracesExported)} bytes a trace written (hour files rewritten as windows split)`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startChild(): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/xray-lake.mjs', 'xray-local', '--port', '0', '--rate-limits', 'off'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /on (http:\/\/[\d.]+:\d+)/.exec(text);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`xray-local exited with ${code}`)));
+  });
+  return { child, endpoint };
+}
+
+async function wholePath() {
+  const { child, endpoint } = await startChild();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
+  const from = Math.floor(Date.now() / 3_600_000) * 3600 - HOURS * 3600 - 3600;
+  const to = from + HOURS * 3600;
+  try {
+    const writer = xrayClientFor(endpoint, 'us-east-1');
+    await simulate(writer, { scenario: scenario(RPM), from, to, seed: 21, batchSize: 250 });
+    writer.destroy();
+    const client = xrayClientFor(endpoint, 'us-east-1');
+    const report = await exportRange(
+      { source: new XRayTraceSource(client), store: new FsStore(dir) },
+      { from, to },
+    );
+    client.destroy();
+    return {
+      benchmark: `whole path (xray-local in its own process → folder lake)`,
+      figure: `${fmt(report.tracesExported / report.seconds)} traces/s`,
+      detail: `${fmt(report.tracesExported)} traces; ${report.calls.GetTraceSummaries} GetTraceSummaries + ${report.calls.BatchGetTraces} BatchGetTraces calls`,
+    };
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function memory(days: number, rpm: number) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
+  try {
+    const report = await exportRange(
+      { source: new GeneratedSource(rpm), store: new FsStore(dir) },
+      { from: END - days * 86_400, to: END },
+    );
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return {
+      benchmark: `memory: ${days}-day backfill at ${rpm} requests/min`,
+      figure: `${fmt((peak - before) / 2 ** 20)} MiB peak above start`,
+      detail: `${fmt(report.tracesExported)} traces, ${report.windows} windows, ${fmt(report.seconds)} s; RSS at start ${fmt(before / 2 ** 20)} MiB`,
+    };
+  } finally {
+    clearInterval(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runExportBenchmarks() {
+  // 60/min: every hour fits one unit. 300/min: hours split into units, each rewriting the hour file.
+  const rows = [await ownPath(60), await ownPath(RPM), await wholePath()];
+  for (const days of [1, 4, 16]) rows.push(await memory(days, 20));
+  return rows;
+}
+
+if (process.argv[1]?.endsWith('export.ts')) console.table(await runExportBenchmarks());
