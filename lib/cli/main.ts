@@ -2,6 +2,7 @@ import { LocalServiceError } from '../local/errors.js';
 import { describeFlags, type FlagSpecs } from './args.js';
 import { demoFlags, runDemo } from './commands/demo.js';
 import { exportFlags, runExport } from './commands/export.js';
+import { queryFlags, runQuery } from './commands/query.js';
 import { runSimulate, simulateFlags } from './commands/simulate.js';
 import { runXRayLocal, xrayLocalFlags } from './commands/xray-local.js';
 import { UsageError } from './errors.js';
@@ -29,6 +30,11 @@ const COMMANDS: Record<string, Command> = {
     flags: exportFlags,
     run: runExport,
   },
+  query: {
+    summary: 'run a view or any SQL over the lake (embedded DuckDB)',
+    flags: queryFlags,
+    run: runQuery,
+  },
   demo: {
     summary: 'run the pipeline locally with no AWS account (npm start)',
     flags: demoFlags,
@@ -37,7 +43,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands of the contract that later work delivers; named so `--help` tells the whole story. */
-const PLANNED = ['query', 'detect'] as const;
+const PLANNED = ['detect'] as const;
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);

@@ -66,6 +66,7 @@ export const SEGMENT_COLUMNS = [
   col('id', 'string'),
   col('parent_id', 'string', true),
   col('segment_id', 'string'),
+  col('caller_service', 'string', true),
   col('kind', 'string'),
   col('depth', 'int32'),
   col('service', 'string'),
@@ -130,6 +131,12 @@ export interface SegmentRow {
   id: string;
   parent_id: string | null;
   segment_id: string;
+  /**
+   * For a segment or inferred segment: the service whose subsegment (or segment) called it, as on the
+   * service map's edge. Computed at export, where the whole trace is at hand, so the views need no self-join
+   * (which would double the bytes Athena scans). Null for subsegments and entry points.
+   */
+  caller_service: string | null;
   kind: SegmentKind;
   depth: number;
   service: string;
@@ -189,6 +196,15 @@ export function traceToRows(
 ): TraceRows {
   const segments: SegmentRow[] = [];
   const documents: SegmentDocument[] = [...trace.segments, ...trace.orphans];
+  // Which service each entity id belongs to, so a segment's parent_id names its caller.
+  const serviceOf = new Map<string, string>();
+  const own = (entity: EntityFields, service: string) => {
+    serviceOf.set(entity.id, service);
+    for (const child of entity.subsegments ?? []) own(child, service);
+  };
+  for (const document of [...documents, ...trace.inferred]) own(document, document.name);
+  const callerOf = (document: SegmentDocument) =>
+    document.parent_id ? (serviceOf.get(document.parent_id) ?? null) : null;
   for (const document of documents)
     flatten(
       trace.id,
@@ -197,8 +213,11 @@ export function traceToRows(
       0,
       document.type === 'subsegment' ? 'subsegment' : 'segment',
       segments,
+      undefined,
+      callerOf(document),
     );
-  for (const inferred of trace.inferred) flatten(trace.id, inferred, inferred, 0, 'inferred', segments);
+  for (const inferred of trace.inferred)
+    flatten(trace.id, inferred, inferred, 0, 'inferred', segments, undefined, callerOf(inferred));
 
   const root = rootSegment(trace);
   const entry = root ? serviceIdOf(root) : undefined;
@@ -251,6 +270,7 @@ function flatten(
   kind: SegmentKind,
   into: SegmentRow[],
   parentId?: string,
+  callerService: string | null = null,
 ): void {
   const cause = typeof entity.cause === 'object' ? entity.cause.exceptions?.[0] : undefined;
   const aws = entity.aws;
@@ -269,6 +289,7 @@ function flatten(
     id: entity.id,
     parent_id: parentId ?? (depth === 0 ? (segment.parent_id ?? null) : null),
     segment_id: segment.id,
+    caller_service: depth === 0 && kind !== 'subsegment' ? callerService : null,
     kind: depth === 0 ? kind : 'subsegment',
     depth,
     service: segment.name,

@@ -1,0 +1,271 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRange } from '../../lib/export/run.js';
+import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
+import { simulate } from '../../lib/local/simulator/simulate.js';
+import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
+import type { Row } from '../../lib/query/engine.js';
+import { FsStore } from '../../lib/store/fs-store.js';
+import type { AssembledTrace } from '../../lib/xray/assemble.js';
+import { rootSegment } from '../../lib/xray/summary.js';
+import type { EntityFields, SegmentDocument } from '../../lib/xray/types.js';
+import { XRayTraceSource } from '../../lib/xray/xray-source.js';
+import { runCli } from '../helpers/cli.js';
+import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+
+const FROM = Date.UTC(2026, 10, 21, 14) / 1000;
+const TO = FROM + 2 * 3600;
+
+/** Nearest rank: the ⌈n·p⌉-th smallest, which is what quantile_disc (our approx_percentile on DuckDB) returns. */
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)]!;
+};
+/** The lake's precision: times in ms, durations in µs. */
+const hourOf = (seconds: number) =>
+  new Date(Math.floor(Math.round(seconds * 1000) / 3_600_000) * 3_600_000).toISOString();
+const durationOf = (d: EntityFields) => Math.round((d.end_time! - d.start_time) * 1e6) / 1e6;
+
+/**
+ * The views' numbers computed independently, from the source's traces (as xray-local serves them), with
+ * the rules DESIGN.md states: nodes are segments and inferred segments; a node called by its own service is
+ * the same request; fault beats error; throttles are errors.
+ */
+function expected(traces: AssembledTrace[]) {
+  const nodes: {
+    service: string;
+    caller: string | null;
+    hour: string;
+    duration: number;
+    fault: boolean;
+    error: boolean;
+    throttle: boolean;
+  }[] = [];
+  for (const trace of traces) {
+    const all: SegmentDocument[] = [...trace.segments, ...trace.orphans, ...trace.inferred];
+    const serviceOf = new Map<string, string>();
+    const own = (e: EntityFields, service: string) => {
+      serviceOf.set(e.id, service);
+      for (const c of e.subsegments ?? []) own(c, service);
+    };
+    for (const d of all) own(d, d.name);
+    for (const d of all) {
+      if (d.type === 'subsegment') continue;
+      const caller = d.parent_id ? (serviceOf.get(d.parent_id) ?? null) : null;
+      if (caller === d.name) continue;
+      nodes.push({
+        service: d.name,
+        caller,
+        hour: hourOf(d.start_time),
+        duration: durationOf(d),
+        fault: d.fault === true,
+        error: d.error === true,
+        throttle: d.throttle === true,
+      });
+    }
+  }
+  const group = <T>(items: T[], key: (t: T) => string) => {
+    const map = new Map<string, T[]>();
+    for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+    return map;
+  };
+  const latency = [...group(nodes, (n) => `${n.service}|${n.hour}`)].map(([key, ns]) => {
+    const d = ns.map((n) => n.duration);
+    return {
+      key,
+      requests: ns.length,
+      p50: percentile(d, 0.5),
+      p90: percentile(d, 0.9),
+      p95: percentile(d, 0.95),
+      p99: percentile(d, 0.99),
+      max: Math.max(...d),
+    };
+  });
+  const faults = [...group(nodes, (n) => `${n.service}|${n.hour}`)].map(([key, ns]) => ({
+    key,
+    requests: ns.length,
+    ok: ns.filter((n) => !n.fault && !n.error && !n.throttle).length,
+    errors: ns.filter((n) => (n.error || n.throttle) && !n.fault).length,
+    faults: ns.filter((n) => n.fault).length,
+    throttles: ns.filter((n) => n.throttle && !n.fault).length,
+  }));
+  const edges = [
+    ...group(
+      nodes.filter((n) => n.caller !== null),
+      (n) => `${n.caller}|${n.service}|${n.hour}`,
+    ),
+  ].map(([key, ns]) => ({
+    key,
+    calls: ns.length,
+    p95: percentile(
+      ns.map((n) => n.duration),
+      0.95,
+    ),
+    faults: ns.filter((n) => n.fault).length,
+  }));
+  const entries = traces.map((t) => {
+    const root = rootSegment(t)!;
+    return {
+      key: `${root.name}|${hourOf(root.start_time)}`,
+      response: durationOf(root),
+      fault: root.fault === true,
+    };
+  });
+  const traceLatency = [...group(entries, (e) => e.key)].map(([key, es]) => ({
+    key,
+    traces: es.length,
+    p50: percentile(
+      es.map((e) => e.response),
+      0.5,
+    ),
+    p99: percentile(
+      es.map((e) => e.response),
+      0.99,
+    ),
+    fault_rate: es.filter((e) => e.fault).length / es.length,
+  }));
+  return { latency, faults, edges, traceLatency };
+}
+
+const byKey = (rows: Row[], ...columns: string[]) =>
+  new Map(rows.map((r) => [columns.map((c) => r[c]).join('|'), r]));
+
+describe('views on DuckDB over an exported lake', () => {
+  let lake: string;
+  let engine: DuckDbEngine;
+  let want: ReturnType<typeof expected>;
+
+  beforeAll(async () => {
+    const local = await startLocalXRay();
+    const client = xrayClient(local.endpoint);
+    // The default scenario's incidents (faults, throttles, latency) all fall inside a 2-hour run.
+    await simulate(client, {
+      scenario: { ...SCENARIOS.default!, traffic: { ...SCENARIOS.default!.traffic, requestsPerMinute: 15 } },
+      from: FROM,
+      to: TO,
+      seed: 6,
+      batchSize: 250,
+    });
+    lake = await mkdtemp(join(tmpdir(), 'query-lake-'));
+    await exportRange(
+      { source: new XRayTraceSource(client), store: new FsStore(lake) },
+      { from: FROM, to: TO },
+    );
+    want = expected(
+      [...local.service.store.scan(FROM, TO, 'TraceId')].map(([id]) => local.service.store.assembled(id)!),
+    );
+    client.destroy();
+    await local.service.stop();
+    engine = await DuckDbEngine.open(lake);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await rm(lake, { recursive: true, force: true });
+  });
+
+  it('service_latency: requests exactly, percentiles by nearest rank', async () => {
+    const rows = byKey((await engine.query('SELECT * FROM service_latency')).rows, 'service', 'hour');
+    expect(rows.size).toBe(want.latency.length);
+    for (const w of want.latency)
+      expect(rows.get(w.key)).toMatchObject({
+        requests: w.requests,
+        p50: w.p50,
+        p90: w.p90,
+        p95: w.p95,
+        p99: w.p99,
+        max: w.max,
+      });
+  });
+
+  it('service_faults: ok, errors and faults partition requests; throttles are errors', async () => {
+    const rows = byKey((await engine.query('SELECT * FROM service_faults')).rows, 'service', 'hour');
+    expect(rows.size).toBe(want.faults.length);
+    for (const w of want.faults) {
+      const row = rows.get(w.key)!;
+      expect(row).toMatchObject(
+        w.key
+          ? { requests: w.requests, ok: w.ok, errors: w.errors, faults: w.faults, throttles: w.throttles }
+          : {},
+      );
+      expect(row.fault_rate).toBeCloseTo(w.faults / w.requests, 12);
+    }
+    expect(want.faults.reduce((n, w) => n + w.faults, 0)).toBeGreaterThan(20);
+    expect(want.faults.reduce((n, w) => n + w.throttles, 0)).toBeGreaterThan(5);
+  });
+
+  it('service_edges: the service graph with call counts and fault counts', async () => {
+    const rows = byKey((await engine.query('SELECT * FROM service_edges')).rows, 'caller', 'callee', 'hour');
+    expect(rows.size).toBe(want.edges.length);
+    for (const w of want.edges)
+      expect(rows.get(w.key)).toMatchObject({ calls: w.calls, p95: w.p95, faults: w.faults });
+    const pairs = new Set(want.edges.map((e) => e.key.split('|').slice(0, 2).join(' → ')));
+    expect([...pairs].sort()).toEqual([
+      'SQS → fulfillment-worker',
+      'admin-api → reports',
+      'checkout → DynamoDB',
+      'checkout → SQS',
+      'checkout → payments',
+      'fulfillment-worker → DynamoDB',
+      'payments → cards.example.net',
+      'shop-api/prod → checkout',
+    ]);
+  });
+
+  it('trace_latency: end-to-end response time and fault rate by entry service', async () => {
+    const rows = byKey((await engine.query('SELECT * FROM trace_latency')).rows, 'entry_service', 'hour');
+    expect(rows.size).toBe(want.traceLatency.length);
+    for (const w of want.traceLatency) {
+      expect(rows.get(w.key)).toMatchObject({ traces: w.traces, p50: w.p50, p99: w.p99 });
+      expect(rows.get(w.key)!.fault_rate).toBeCloseTo(w.fault_rate, 12);
+    }
+  });
+
+  it('prunes partitions: a dt filter reads only that hour’s files', async () => {
+    const plan = await engine.query(
+      `EXPLAIN ANALYZE SELECT count(*) FROM segments WHERE dt = '2026-11-21' AND hour = '15'`,
+    );
+    const text = JSON.stringify(plan.rows);
+    const all = (await engine.query('SELECT count(*) AS n FROM segments')).rows[0]!.n as number;
+    const one = (
+      await engine.query(`SELECT count(*) AS n FROM segments WHERE dt = '2026-11-21' AND hour = '15'`)
+    ).rows[0]!.n as number;
+    expect(one).toBeGreaterThan(0);
+    expect(one).toBeLessThan(all);
+    expect(text).toMatch(/Total Files Read: 1\b/);
+  });
+
+  it('answers through the command line as a table, JSON lines or CSV', async () => {
+    const json = await runCli([
+      'query',
+      '--lake',
+      lake,
+      '--view',
+      'service_faults',
+      '--from',
+      '2026-11-21T15:00:00Z',
+      '--format',
+      'json',
+    ]);
+    expect(json.code).toBe(0);
+    const rows = json.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Row);
+    expect(rows.every((r) => r.hour === '2026-11-21T15:00:00.000Z')).toBe(true);
+    const csv = await runCli([
+      'query',
+      '--lake',
+      lake,
+      '--sql',
+      'SELECT service, sum(requests) AS requests FROM service_latency GROUP BY 1 ORDER BY 1',
+      '--format',
+      'csv',
+    ]);
+    expect(csv.out.split('\n')[0]).toBe('service,requests');
+    const bad = await runCli(['query', '--lake', lake, '--sql', 'SELECT nope FROM segments']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/query failed: Binder Error: .*nope/);
+  });
+});
