@@ -1,5 +1,7 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaEngine } from '../../query/athena-engine.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
-import type { Row } from '../../query/engine.js';
+import type { QueryEngine, Row } from '../../query/engine.js';
 import { QueryError } from '../../query/errors.js';
 import { VIEWS, viewSql } from '../../query/views.js';
 import { parseLakeRoot } from '../../store/object-store.js';
@@ -9,7 +11,25 @@ import type { CommandIO } from '../io.js';
 import { table } from './demo.js';
 
 export const queryFlags = {
-  lake: { type: 'string', required: true, description: 'lake root: a folder', placeholder: 'ROOT' },
+  lake: { type: 'string', description: 'lake root: a folder (DuckDB)', placeholder: 'ROOT' },
+  workgroup: { type: 'string', default: 'xray-lake', description: 'Athena workgroup', placeholder: 'NAME' },
+  database: {
+    type: 'string',
+    default: 'xray_lake',
+    description: 'Athena (Glue) database',
+    placeholder: 'NAME',
+  },
+  output: {
+    type: 'string',
+    description: 'Athena result location, unless the workgroup enforces one',
+    placeholder: 'S3URI',
+  },
+  region: {
+    type: 'string',
+    default: 'us-east-1',
+    description: 'AWS region of Athena',
+    placeholder: 'REGION',
+  },
   view: { type: 'string', description: `one of ${VIEWS.join(', ')}`, placeholder: 'NAME' },
   sql: { type: 'string', description: 'any SQL over traces, segments and the views', placeholder: 'SQL' },
   from: { type: 'time', description: 'with --view: hours at or after this time', placeholder: 'ISO' },
@@ -63,17 +83,26 @@ export async function runQuery(argv: readonly string[], io: CommandIO): Promise<
   const format = flags.format as (typeof FORMATS)[number];
   if (!FORMATS.includes(format))
     throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${flags.format}"`, 'query');
-  if (flags.engine === 'athena')
-    throw new UsageError('--engine athena is not built yet; use duckdb on a folder lake', 'query');
-  if (flags.engine !== 'duckdb')
+  if (flags.engine !== 'duckdb' && flags.engine !== 'athena')
     throw new UsageError(`--engine: expected duckdb or athena, got "${flags.engine}"`, 'query');
-  const root = parseLakeRoot(flags.lake!);
-  if (root.kind === 's3')
-    throw new UsageError(
-      '--lake: DuckDB here reads folder lakes; for s3:// use --engine athena (or copy the lake down)',
-      'query',
-    );
-
+  let openEngine: () => Promise<QueryEngine>;
+  if (flags.engine === 'athena') {
+    const options = {
+      workgroup: flags.workgroup!,
+      database: flags.database!,
+      ...(flags.output && { outputLocation: flags.output }),
+    };
+    openEngine = async () => new AthenaEngine(options, new AthenaClient({ region: flags.region! }));
+  } else {
+    if (!flags.lake) throw new UsageError('--lake is required with --engine duckdb', 'query');
+    const root = parseLakeRoot(flags.lake);
+    if (root.kind === 's3')
+      throw new UsageError(
+        '--lake: DuckDB here reads folder lakes; for s3:// use --engine athena (or copy the lake down)',
+        'query',
+      );
+    openEngine = () => DuckDbEngine.open(root.path);
+  }
   let sql: string;
   try {
     sql = flags.view
@@ -90,11 +119,15 @@ export async function runQuery(argv: readonly string[], io: CommandIO): Promise<
     if (error instanceof QueryError) throw new UsageError(`--view: ${error.message}`, 'query');
     throw error;
   }
-  const engine = await DuckDbEngine.open(root.path);
+  const engine = await openEngine();
   try {
     const { rows, stats } = await engine.query(sql);
     io.out(render(rows, format));
-    io.err(`${rows.length} rows in ${stats.seconds.toFixed(3)}s (${stats.engine})\n`);
+    const cost =
+      stats.bytesScanned === undefined
+        ? ''
+        : `, ${(stats.bytesScanned / 2 ** 20).toFixed(1)} MiB scanned, $${stats.costUsd?.toFixed(6)}`;
+    io.err(`${rows.length} rows in ${stats.seconds.toFixed(3)}s (${stats.engine}${cost})\n`);
     return 0;
   } catch (error) {
     if (error instanceof QueryError) {
