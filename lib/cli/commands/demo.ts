@@ -1,9 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetServiceGraphCommand } from '@aws-sdk/client-xray';
 import { DEFAULT_SCENARIO } from '../../local/simulator/scenario.js';
 import { simulate } from '../../local/simulator/simulate.js';
 import { exportRange } from '../../export/run.js';
+import { DuckDbEngine } from '../../query/duckdb-engine.js';
 import { FsStore } from '../../store/fs-store.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { LocalXRayService } from '../../local/xray-service.js';
@@ -11,6 +11,19 @@ import { type FlagSpecs, parseFlags } from '../args.js';
 import { type CommandIO, progress, xrayClientFor } from '../io.js';
 
 const DEMO_REQUESTS_PER_MINUTE = 6;
+
+/** The demo's summary, from the contract views: what a user would ask the lake first. */
+const SERVICE_SUMMARY_SQL = `
+SELECT f.service,
+       sum(f.requests) AS requests,
+       round(1000 * approx_percentile(l.p95, 0.5), 1) AS "median hourly p95 (ms)",
+       round(100.0 * sum(f.errors) / sum(f.requests), 2) AS "errors %",
+       round(100.0 * sum(f.faults) / sum(f.requests), 2) AS "faults %",
+       round(100.0 * sum(f.throttles) / sum(f.requests), 2) AS "throttles %"
+FROM service_faults f
+LEFT JOIN service_latency l ON l.service = f.service AND l.hour = f.hour
+GROUP BY f.service
+ORDER BY requests DESC`;
 
 export const demoFlags = {
   days: {
@@ -108,39 +121,23 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
         `(${(exported.bytesWritten / 2 ** 20).toFixed(1)} MiB of Parquet written, ${exported.calls.BatchGetTraces.toLocaleString('en-US')} BatchGetTraces calls) in ${exported.seconds}s`,
     );
 
-    const graphBar = progress(io, 'service graph');
-    graphBar.update('reading GetServiceGraph over the whole period');
-    const graph = await client.send(
-      new GetServiceGraphCommand({ StartTime: new Date(from * 1000), EndTime: new Date(to * 1000) }),
+    // The lake answers from here on: the same views Athena serves, on embedded DuckDB.
+    const engine = await DuckDbEngine.open(lakeRoot);
+    const { rows: services } = await engine.query(SERVICE_SUMMARY_SQL).finally(() => engine.close());
+    const rows = services.map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '-' : (v as string | number)])),
     );
-    graphBar.done(`${graph.Services?.length ?? 0} services`);
-
-    const rows = (graph.Services ?? [])
-      .map((s) => {
-        const st = s.SummaryStatistics ?? {};
-        const total = st.TotalCount ?? 0;
-        const pct = (n: number | undefined) => (total ? `${(((n ?? 0) / total) * 100).toFixed(2)}%` : '-');
-        return {
-          service: s.Name ?? '?',
-          type: s.Type ?? '',
-          requests: total,
-          mean: total ? `${(((st.TotalResponseTime ?? 0) / total) * 1000).toFixed(1)} ms` : '-',
-          errors: pct(st.ErrorStatistics?.TotalCount),
-          faults: pct(st.FaultStatistics?.TotalCount),
-          throttles: pct(st.ErrorStatistics?.ThrottleCount),
-        };
-      })
-      .sort((a, b) => b.requests - a.requests);
     io.out(
-      `\nServices over the last ${flags.days} days (from xray-local's GetServiceGraph):\n${table(rows)}\n`,
+      `\nServices over the last ${flags.days} days (views service_faults and service_latency, DuckDB over the lake):\n${table(rows)}\n`,
     );
     io.out(
       `\nLabelled incidents (${labelsPath}):\n${table(report.labels.incidents.map((i) => ({ incident: i.name, service: i.service, category: i.category, start: i.start.slice(0, 16), end: i.end.slice(0, 16), decoy: i.decoy ? 'yes' : '' })))}\n`,
     );
     io.out(
-      `\nThe lake stays in ${lakeRoot}: Hive-partitioned Parquet that DuckDB, Athena or Spark read, e.g.\n` +
-        `  duckdb -c "SELECT entry_service, count(*), avg(response_time) FROM read_parquet('${lakeRoot}/traces/*/*/*.parquet', hive_partitioning=1) GROUP BY 1"\n` +
-        '\nStill to come in this demo: the SQL views (xray-lake query) and anomaly detection scored against these labels.\n',
+      `\nThe lake stays in ${lakeRoot} (Hive-partitioned Parquet). Go on with, for example:\n` +
+        `  npx xray-lake query --lake ${lakeRoot} --view service_edges --from now-1d\n` +
+        `  npx xray-lake query --lake ${lakeRoot} --sql "SELECT service, operation, max(p95) FROM operation_latency GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"\n` +
+        '\nStill to come in this demo: anomaly detection scored against these labels, and an HTML report.\n',
     );
     return 0;
   } finally {
