@@ -8,7 +8,6 @@
  * - memory: peak RSS of backfills of 1, 4 and 16 days from a source that generates traces on demand,
  *   so only the exporter's own memory is measured; it must not grow with the length of the backfill
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { simulate } from '../lib/local/simulator/simulate.js';
 import { FsStore } from '../lib/store/fs-store.js';
 import { traceIdEpochSeconds } from '../lib/xray/ids.js';
 import type { RawTrace, TraceRef, TraceSource } from '../lib/xray/source.js';
+import { startXRayLocalProcess } from './local-service.js';
 import { XRayTraceSource } from '../lib/xray/xray-source.js';
 
 const arg = (name: string, fallback: number) => {
@@ -133,26 +133,8 @@ async function ownPath(rpm: number) {
   }
 }
 
-async function startChild(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    ['bin/xray-lake.mjs', 'xray-local', '--port', '0', '--rate-limits', 'off'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /on (http:\/\/[\d.]+:\d+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`xray-local exited with ${code}`)));
-  });
-  return { child, endpoint };
-}
-
 async function wholePath() {
-  const { child, endpoint } = await startChild();
+  const { child, endpoint } = await startXRayLocalProcess();
   const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
   const from = Math.floor(Date.now() / 3_600_000) * 3600 - HOURS * 3600 - 3600;
   const to = from + HOURS * 3600;

@@ -10,7 +10,6 @@
  * - read: GetTraceSummaries pages + BatchGetTraces (5 ids a call, 8 in flight) through the SDK
  * - memory: RSS of a TraceStore holding N segment documents, scaled to a million
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { BatchGetTracesCommand, paginateGetTraceSummaries } from '@aws-sdk/client-xray';
 import { xrayClientFor } from '../lib/cli/io.js';
@@ -20,6 +19,7 @@ import { simulate } from '../lib/local/simulator/simulate.js';
 import { TraceStore } from '../lib/local/trace-store.js';
 import { daemonDatagram } from '../lib/xray/daemon.js';
 import type { SegmentDocument } from '../lib/xray/types.js';
+import { startXRayLocalProcess } from './local-service.js';
 import { parseSegmentDocument } from '../lib/xray/validate.js';
 
 const arg = (name: string, fallback: number) => {
@@ -39,26 +39,6 @@ const to = Math.floor(Date.now() / 60_000) * 60 - 3600;
 const from = to - MINUTES * 60;
 const rows: { benchmark: string; figure: string; detail: string }[] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-async function startChild(): Promise<{ child: ChildProcess; endpoint: string; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['bin/xray-lake.mjs', 'xray-local', '--port', '0', '--rate-limits', 'off'],
-    {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /on (http:\/\/[\d.]+:\d+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`xray-local exited with ${code}`)));
-  });
-  return { child, endpoint, port: Number(new URL(endpoint).port) };
-}
 
 async function stats(
   endpoint: string,
@@ -90,7 +70,7 @@ function benchGenerate() {
 }
 
 async function benchHttp(batchSize: number) {
-  const { child, endpoint } = await startChild();
+  const { child, endpoint } = await startXRayLocalProcess();
   const client = xrayClientFor(endpoint, 'us-east-1');
   try {
     const report = await simulate(client, { scenario, from, to, seed: 1, batchSize, concurrency: 8 });
@@ -149,7 +129,7 @@ async function benchRead(endpoint: string, expected: number) {
 }
 
 async function benchUdp(targetPerSecond: number) {
-  const { child, endpoint, port } = await startChild();
+  const { child, endpoint, port } = await startXRayLocalProcess();
   const socket = createSocket('udp4');
   try {
     const generator = new TrafficGenerator(scenario, [], 2);

@@ -43,6 +43,11 @@ export interface MergeResult {
   conflicts: number;
 }
 
+/** Adds one merge's counts into a running total. */
+export function addMergeResult(total: MergeResult, result: MergeResult): void {
+  for (const key of Object.keys(total) as (keyof MergeResult)[]) total[key] += result[key];
+}
+
 /** The revision the lake holds for each trace of one part file (empty when the file does not exist). */
 export async function readRevisions(
   store: ObjectStore,
@@ -85,13 +90,7 @@ export async function mergeIntoHourFiles(
     conflicts: 0,
   };
   for (const group of groups.values()) {
-    const result = await mergeOne(store, group.partition, group.shard, group.traces);
-    total.written += result.written;
-    total.segments += result.segments;
-    total.unchanged += result.unchanged;
-    total.filesWritten += result.filesWritten;
-    total.bytesWritten += result.bytesWritten;
-    total.conflicts += result.conflicts;
+    addMergeResult(total, await mergeOne(store, group.partition, group.shard, group.traces));
   }
   return total;
 }
