@@ -9,7 +9,7 @@ import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
 import type { Row } from '../../lib/query/engine.js';
 import { FsStore } from '../../lib/store/fs-store.js';
 import type { AssembledTrace } from '../../lib/xray/assemble.js';
-import { rootSegment } from '../../lib/xray/summary.js';
+import { rootSegment, summarizeTrace } from '../../lib/xray/summary.js';
 import type { EntityFields, SegmentDocument } from '../../lib/xray/types.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { runCli } from '../helpers/cli.js';
@@ -126,7 +126,44 @@ function expected(traces: AssembledTrace[]) {
     ),
     fault_rate: es.filter((e) => e.fault).length / es.length,
   }));
-  return { latency, faults, edges, traceLatency };
+  // Subsegments by service and name: every embedded or attached subsegment with an end time.
+  const operations: { key: string; duration: number; fault: boolean }[] = [];
+  const visit = (e: EntityFields, service: string) => {
+    for (const sub of e.subsegments ?? []) {
+      if (sub.end_time !== undefined)
+        operations.push({
+          key: `${service}|${sub.name}|${sub.aws?.operation ?? ''}|${hourOf(sub.start_time)}`,
+          duration: durationOf(sub),
+          fault: sub.fault === true,
+        });
+      visit(sub, service);
+    }
+  };
+  for (const trace of traces)
+    for (const d of [...trace.segments, ...trace.orphans, ...trace.inferred]) visit(d, d.name);
+  const operationLatency = [...group(operations, (o) => o.key)].map(([key, os]) => ({
+    key,
+    calls: os.length,
+    p95: percentile(
+      os.map((o) => o.duration),
+      0.95,
+    ),
+    faults: os.filter((o) => o.fault).length,
+  }));
+  // Root causes as X-Ray's analysis names them (lib/xray/summary.ts, tested against X-Ray's own output).
+  const causes = traces.flatMap((t) => {
+    const summary = summarizeTrace(t);
+    const name = summary.FaultRootCauses[0]?.Services?.[0]?.Name;
+    return name
+      ? [{ key: `${name}|${hourOf(rootSegment(t)!.start_time)}`, impacting: summary.HasFault }]
+      : [];
+  });
+  const rootCauses = [...group(causes, (c) => c.key)].map(([key, cs]) => ({
+    key,
+    traces: cs.length,
+    client_impacting: cs.filter((c) => c.impacting).length,
+  }));
+  return { latency, faults, edges, traceLatency, operationLatency, rootCauses };
 }
 
 const byKey = (rows: Row[], ...columns: string[]) =>
@@ -220,6 +257,21 @@ describe('views on DuckDB over an exported lake', () => {
       expect(rows.get(w.key)).toMatchObject({ traces: w.traces, p50: w.p50, p99: w.p99 });
       expect(rows.get(w.key)!.fault_rate).toBeCloseTo(w.fault_rate, 12);
     }
+  });
+
+  it('operation_latency and fault_root_causes: the slowest operations and the blamed services', async () => {
+    const operations = (await engine.query('SELECT * FROM operation_latency')).rows;
+    const byOperation = new Map(
+      operations.map((r) => [`${r.service}|${r.operation}|${r.aws_operation ?? ''}|${r.hour}`, r]),
+    );
+    expect(byOperation.size).toBe(want.operationLatency.length);
+    for (const w of want.operationLatency)
+      expect(byOperation.get(w.key)).toMatchObject({ calls: w.calls, p95: w.p95, faults: w.faults });
+    const causes = byKey((await engine.query('SELECT * FROM fault_root_causes')).rows, 'service', 'hour');
+    expect(causes.size).toBe(want.rootCauses.length);
+    for (const w of want.rootCauses)
+      expect(causes.get(w.key)).toMatchObject({ traces: w.traces, client_impacting: w.client_impacting });
+    expect([...causes.keys()].some((key) => key.startsWith('checkout|'))).toBe(true);
   });
 
   it('prunes partitions: a dt filter reads only that hour’s files', async () => {
