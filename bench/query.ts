@@ -125,6 +125,10 @@ const VIEW_COLUMNS: Record<string, { table: string; columns: string[] }> = {
     columns: ['service', 'name', 'aws_operation', 'start_time', 'duration', 'kind', 'fault'],
   },
   fault_root_causes: { table: 'traces', columns: ['fault_root_cause_service', 'start_time', 'has_fault'] },
+  annotation_latency: {
+    table: 'traces',
+    columns: ['annotations', 'entry_service', 'start_time', 'response_time', 'has_fault'],
+  },
 };
 
 async function main() {

@@ -13,6 +13,7 @@ export const VIEWS = [
   'trace_latency',
   'operation_latency',
   'fault_root_causes',
+  'annotation_latency',
 ] as const;
 export type ViewName = (typeof VIEWS)[number];
 

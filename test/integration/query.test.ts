@@ -163,7 +163,22 @@ function expected(traces: AssembledTrace[]) {
     traces: cs.length,
     client_impacting: cs.filter((c) => c.impacting).length,
   }));
-  return { latency, faults, edges, traceLatency, operationLatency, rootCauses };
+  const tenants = traces.flatMap((t) => {
+    const root = rootSegment(t)!;
+    const tenant = root.annotations?.tenant;
+    return tenant === undefined
+      ? []
+      : [{ key: `${tenant}|${root.name}|${hourOf(root.start_time)}`, response: durationOf(root) }];
+  });
+  const byTenant = [...group(tenants, (t) => t.key)].map(([key, ts]) => ({
+    key,
+    traces: ts.length,
+    p95: percentile(
+      ts.map((t) => t.response),
+      0.95,
+    ),
+  }));
+  return { latency, faults, edges, traceLatency, operationLatency, rootCauses, byTenant };
 }
 
 const byKey = (rows: Row[], ...columns: string[]) =>
@@ -272,6 +287,17 @@ describe('views on DuckDB over an exported lake', () => {
     for (const w of want.rootCauses)
       expect(causes.get(w.key)).toMatchObject({ traces: w.traces, client_impacting: w.client_impacting });
     expect([...causes.keys()].some((key) => key.startsWith('checkout|'))).toBe(true);
+  });
+
+  it('annotation_latency: latency by annotation value (the tenant)', async () => {
+    const rows = byKey(
+      (await engine.query("SELECT * FROM annotation_latency WHERE annotation = 'tenant'")).rows,
+      'value',
+      'entry_service',
+      'hour',
+    );
+    expect(rows.size).toBe(want.byTenant.length);
+    for (const w of want.byTenant) expect(rows.get(w.key)).toMatchObject({ traces: w.traces, p95: w.p95 });
   });
 
   it('prunes partitions: a dt filter reads only that hour’s files', async () => {
