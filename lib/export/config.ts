@@ -1,3 +1,4 @@
+import { parseRedaction, RedactionRuleError } from '../lake/redact.js';
 import { parseLakeRoot } from '../store/object-store.js';
 import { ExportConfigError } from './errors.js';
 
@@ -19,6 +20,8 @@ export interface ExportConfig {
   backfillQueueUrl?: string;
   /** An X-Ray endpoint override (xray-local); AWS X-Ray when absent. */
   xrayEndpoint?: string;
+  /** Redaction rules applied to every row before it is written (lib/lake/redact.ts). */
+  redact?: string;
 }
 
 /** Environment variables, by config field: the handlers' contract with infra/. */
@@ -32,6 +35,7 @@ export const EXPORT_ENV = {
   kmsKeyId: 'LAKE_KMS_KEY_ID',
   backfillQueueUrl: 'BACKFILL_QUEUE_URL',
   xrayEndpoint: 'XRAY_ENDPOINT',
+  redact: 'LAKE_REDACT',
 } as const;
 
 /**
@@ -70,7 +74,7 @@ export function exportConfigFromEnv(env: Record<string, string | undefined>): Ex
     shards: number('shards', 1, 1, 1024),
     maxConcurrency: number('maxConcurrency', 8, 1, 64),
   };
-  const optional = ['kmsKeyId', 'backfillQueueUrl', 'xrayEndpoint'] as const;
+  const optional = ['kmsKeyId', 'backfillQueueUrl', 'xrayEndpoint', 'redact'] as const;
   for (const field of optional) {
     const value = env[EXPORT_ENV[field]];
     if (value) config[field] = value;
@@ -80,5 +84,13 @@ export function exportConfigFromEnv(env: Record<string, string | undefined>): Ex
       EXPORT_ENV.xrayEndpoint,
       `expected an http(s) URL, got "${config.xrayEndpoint}"`,
     );
+  if (config.redact) {
+    try {
+      parseRedaction(config.redact);
+    } catch (error) {
+      if (error instanceof RedactionRuleError) throw new ExportConfigError(EXPORT_ENV.redact, error.message);
+      throw error;
+    }
+  }
   return config;
 }

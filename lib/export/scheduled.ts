@@ -1,4 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseRedaction } from '../lake/redact.js';
+import type { Redactor } from '../lake/schema.js';
 import type { Logger, Metrics } from '../observability.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { TraceSource } from '../xray/source.js';
@@ -27,6 +29,11 @@ export interface RunDeps {
   deadline?: number;
 }
 
+function redaction(config: ExportConfig): { redact?: Redactor } {
+  const redactor = config.redact ? parseRedaction(config.redact) : undefined;
+  return redactor ? { redact: redactor } : {};
+}
+
 /** Publishes a run's figures: the dashboard and alarms in infra/ read these names. */
 export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: number): void {
   metrics.addMetric('TracesExported', 'Count', report.tracesExported);
@@ -52,6 +59,7 @@ export async function runScheduledExport(config: ExportConfig, deps: RunDeps): P
       shards: config.shards,
       fetch: { maxConcurrency: config.maxConcurrency },
       advanceCheckpoint: true,
+      ...redaction(config),
       ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
     },
   );
@@ -150,6 +158,7 @@ export async function runBackfillWindow(
       shards: config.shards,
       fetch: { maxConcurrency: config.maxConcurrency },
       leaseName: `backfill-${window.from}-${window.to}`,
+      ...redaction(config),
     },
   );
   recordRun(report, deps.metrics);

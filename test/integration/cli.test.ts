@@ -156,6 +156,72 @@ describe('xray-lake export', () => {
     }
   });
 
+  it('redacts what --redact names before anything is written', async () => {
+    const local = await startLocalXRay();
+    const lake = await mkdtemp(join(tmpdir(), 'redacted-lake-'));
+    try {
+      const from = '2026-11-21T08:00:00Z';
+      const to = '2026-11-21T08:10:00Z';
+      await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      const exported = await runCli([
+        'export',
+        '--lake',
+        lake,
+        '--endpoint',
+        local.endpoint,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--redact',
+        'users,annotation:tenant',
+      ]);
+      expect(exported.code).toBe(0);
+      const users = await runCli([
+        'query',
+        '--lake',
+        lake,
+        '--format',
+        'json',
+        '--sql',
+        "SELECT count(*) AS n FROM traces WHERE len(users) > 0 OR annotations['tenant'] IS NOT NULL",
+      ]);
+      expect(JSON.parse(users.out)).toEqual({ n: 0 });
+      // The same traffic exported without rules does carry users and tenants.
+      const plain = await mkdtemp(join(tmpdir(), 'plain-lake-'));
+      await runCli(['export', '--lake', plain, '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      const unredacted = await runCli([
+        'query',
+        '--lake',
+        plain,
+        '--format',
+        'json',
+        '--sql',
+        "SELECT count(*) AS n FROM traces WHERE len(users) > 0 AND annotations['tenant'] IS NOT NULL",
+      ]);
+      expect((JSON.parse(unredacted.out) as { n: number }).n).toBeGreaterThan(50);
+      await rm(plain, { recursive: true, force: true });
+      const bad = await runCli([
+        'export',
+        '--lake',
+        lake,
+        '--endpoint',
+        local.endpoint,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--redact',
+        'emails',
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--redact: redaction rule "emails"/);
+    } finally {
+      await local.service.stop();
+      await rm(lake, { recursive: true, force: true });
+    }
+  });
+
   it('explains what --resume needs when the lake has no checkpoint', async () => {
     const { code, err } = await runCli(['export', '--lake', join(tmpdir(), 'no-such-lake'), '--resume']);
     expect(code).toBe(2);

@@ -2,6 +2,8 @@ import { ExportError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
 import { scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
+import { parseRedaction, RedactionRuleError } from '../../lake/redact.js';
+import type { Redactor } from '../../lake/schema.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -57,6 +59,12 @@ export const exportFlags = {
     description: 'part files per hour partition',
     placeholder: 'N',
   },
+  redact: {
+    type: 'string',
+    description:
+      'drop or mask before writing: http_url, http_url:query, users, metadata, cause_message, annotation:KEY',
+    placeholder: 'RULES',
+  },
   concurrency: {
     type: 'number',
     integer: true,
@@ -102,6 +110,13 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     io.out(`${JSON.stringify({ message: 'nothing to export: the range is empty', from, to })}\n`);
     return 0;
   }
+  let redactor: Redactor | undefined;
+  try {
+    redactor = flags.redact ? parseRedaction(flags.redact) : undefined;
+  } catch (error) {
+    if (error instanceof RedactionRuleError) throw new UsageError(`--redact: ${error.message}`, 'export');
+    throw error;
+  }
   const client = xrayClientFor(flags.endpoint, flags.region!);
   const bar = progress(io, 'export');
   try {
@@ -115,6 +130,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
         // A bounded backfill (--from/--to) does not move the live checkpoint; a run to the live edge does.
         advanceCheckpoint: flags.to === undefined,
         ...(range.revisit && { revisit: range.revisit }),
+        ...(redactor && { redact: redactor }),
         onProgress: (p) =>
           bar.update(
             `${p.windowsDone}/${p.windowsPlanned} windows · ${p.tracesExported.toLocaleString('en-US')} traces · at ${new Date(p.reached * 1000).toISOString().slice(0, 16)}`,
