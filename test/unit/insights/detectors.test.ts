@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import {
+  baselineFor,
+  binomialUpperTail,
+  DETECTOR_DEFAULTS,
+  latencyVerdict,
+  logGamma,
+  rateVerdict,
+} from '../../../lib/insights/detectors.js';
+import { Random } from '../../../lib/local/simulator/random.js';
+
+/** P(X ≥ k) by direct summation with log-factorials built by adding logs: slow, simple, independent. */
+function naiveUpperTail(k: number, n: number, p: number): number {
+  const logFactorial = [0];
+  for (let i = 1; i <= n; i++) logFactorial.push(logFactorial[i - 1]! + Math.log(i));
+  let sum = 0;
+  for (let i = k; i <= n; i++)
+    sum += Math.exp(
+      logFactorial[n]! -
+        logFactorial[i]! -
+        logFactorial[n - i]! +
+        i * Math.log(p) +
+        (n - i) * Math.log(1 - p),
+    );
+  return sum;
+}
+
+describe('binomialUpperTail', () => {
+  it('agrees with direct summation, including far in the tail', () => {
+    for (const [k, n, p] of [
+      [0, 20, 0.1],
+      [3, 20, 0.1],
+      [7, 50, 0.02],
+      [12, 12, 0.5],
+      [30, 1000, 0.002],
+      [90, 20_000, 0.002],
+    ] as const) {
+      const expected = naiveUpperTail(k, n, p);
+      expect(Math.abs(binomialUpperTail(k, n, p) - expected) / expected).toBeLessThan(1e-9);
+    }
+    // 30 failures in 1,000 requests at a 0.2% baseline (mean 2): about 4e-25, as Poisson(2) puts it.
+    expect(binomialUpperTail(30, 1000, 0.002)).toBeGreaterThan(1e-25);
+    expect(binomialUpperTail(30, 1000, 0.002)).toBeLessThan(1e-24);
+    expect(logGamma(10)).toBeCloseTo(Math.log(362_880), 12);
+  });
+});
+
+describe('rateVerdict', () => {
+  const baseline = { requests: 100_000, failures: 200 }; // a 0.2% fault rate
+
+  it('does not flag a quiet service for one or two failures', () => {
+    expect(rateVerdict({ requests: 4, failures: 2 }, baseline).state).toBe('normal');
+    expect(rateVerdict({ requests: 4, failures: 3 }, baseline).state).toBe('anomalous');
+  });
+
+  it('catches a small shift on a busy service that a fixed threshold would miss', () => {
+    const busy = rateVerdict({ requests: 20_000, failures: 90 }, baseline); // 0.45%
+    expect(busy.state).toBe('anomalous');
+    expect(busy.expectedHigh).toBeLessThan(0.0035);
+    expect(rateVerdict({ requests: 20_000, failures: 50 }, baseline).state).toBe('normal'); // 0.25%: noise
+  });
+
+  it('does not alert on a service with a clean history for a single failure', () => {
+    expect(rateVerdict({ requests: 200, failures: 1 }, { requests: 50_000, failures: 0 }).state).toBe(
+      'normal',
+    );
+  });
+
+  it('keeps false alarms near its alpha on healthy traffic', () => {
+    const random = new Random(3);
+    let alarms = 0;
+    const trials = 20_000;
+    for (let i = 0; i < trials; i++) {
+      const n = 50 + Math.floor(random.next() * 500);
+      let k = 0;
+      for (let j = 0; j < n; j++) if (random.next() < 0.01) k++;
+      if (
+        rateVerdict({ requests: n, failures: k }, { requests: 1_000_000, failures: 10_000 }).state ===
+        'anomalous'
+      )
+        alarms++;
+    }
+    expect(alarms / trials).toBeLessThan(DETECTOR_DEFAULTS.rateAlpha * 5);
+  });
+});
+
+describe('latencyVerdict', () => {
+  const steady = Array.from({ length: 48 }, (_, i) => 0.2 + 0.01 * Math.sin(i));
+
+  it('warms up before judging', () => {
+    expect(latencyVerdict({ value: 5, requests: 100 }, steady.slice(0, 5)).state).toBe('warming-up');
+  });
+
+  it('flags a slowdown and not ordinary wobble', () => {
+    expect(latencyVerdict({ value: 0.21, requests: 100 }, steady).state).toBe('normal');
+    const slow = latencyVerdict({ value: 0.4, requests: 100 }, steady);
+    expect(slow.state).toBe('anomalous');
+    expect(slow.score).toBeGreaterThan(DETECTOR_DEFAULTS.latencyZ);
+  });
+
+  it('needs a practical increase as well as a statistical one on a very steady series', () => {
+    const flat = Array.from({ length: 48 }, () => 0.1);
+    expect(latencyVerdict({ value: 0.115, requests: 100 }, flat).state).toBe('normal');
+    expect(latencyVerdict({ value: 0.2, requests: 100 }, flat).state).toBe('anomalous');
+  });
+
+  it('gives no verdict on a bucket with too few requests', () => {
+    expect(latencyVerdict({ value: 9, requests: 3 }, steady).state).toBe('insufficient-data');
+  });
+
+  it('is robust to outliers in its baseline', () => {
+    const spiky = [...steady.slice(0, 40), 5, 6, 7];
+    expect(latencyVerdict({ value: 0.45, requests: 100 }, spiky).state).toBe('anomalous');
+  });
+});
+
+describe('baselineFor', () => {
+  const bucket = 300;
+  const t0 = 1_800_000_000;
+  // A daily cycle: slow at this time of day (1.0), fast otherwise (0.1).
+  const history = Array.from({ length: 5 * 288 }, (_, i) => {
+    const time = t0 - (i + 1) * bucket;
+    const offset = (((t0 - time) % 86_400) + 86_400) % 86_400;
+    return { time, value: offset <= bucket || offset >= 86_400 - bucket ? 1.0 : 0.1 };
+  });
+
+  it('compares with the same time of day once there are days enough', () => {
+    const points = baselineFor(history, t0, bucket);
+    expect(points.length).toBeGreaterThanOrEqual(9);
+    expect(points.every((v) => v === 1.0)).toBe(true);
+    expect(latencyVerdict({ value: 1.05, requests: 100 }, points).state).toBe('normal');
+  });
+
+  it('uses the recent buckets before that', () => {
+    // Three days give 9 same-time points, fewer than the warm-up needs: the recent buckets judge.
+    expect(baselineFor(history.slice(0, 3 * 288), t0, bucket)).toHaveLength(DETECTOR_DEFAULTS.recentBuckets);
+    const points = baselineFor(history.slice(0, 288), t0, bucket);
+    expect(points).toHaveLength(DETECTOR_DEFAULTS.recentBuckets);
+  });
+});
