@@ -1,0 +1,122 @@
+/**
+ * The detector on data nobody here wrote: the Numenta Anomaly Benchmark's realAWSCloudwatch and
+ * realKnownCause series (../shared/benchmarks/nab, MIT), scored by NAB's standard profile
+ * (lib/insights/nab.ts). Prints figures; asserts nothing. `npm run bench:detect`.
+ *
+ * The detector is xray-lake's latency detector with its production defaults (DETECTOR_DEFAULTS), never
+ * tuned on these labels, applied two-sided (NAB's anomalies include drops): each point is judged against
+ * the baseline of the points before it (seasonal once there are days enough, recent before that).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { baselineFor, DETECTOR_DEFAULTS, latencyVerdict } from '../lib/insights/detectors.js';
+import { initialSeriesState, LIFECYCLE_DEFAULTS, step as advance } from '../lib/insights/lifecycle.js';
+import { type FileScore, normalizedScore, scoreFile, type Window } from '../lib/insights/nab.js';
+
+const NAB = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'benchmarks', 'nab');
+const CORPORA = ['realAWSCloudwatch', 'realKnownCause'];
+/** History kept for baselines: eight days covers the seasonal look-back (seasonalMinDays + margin). */
+const HISTORY_SECONDS = 8 * 86_400;
+
+function readSeries(path: string): { time: number; value: number }[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [timestamp, value] = line.split(',');
+      return { time: Date.parse(`${timestamp!.replace(' ', 'T')}Z`) / 1000, value: Number(value) };
+    });
+}
+
+/**
+ * A detection is an insight opening, as xray-lake alerts: the lifecycle opens after consecutive anomalous
+ * points and stays quiet until it closes. NAB charges every detection, so scoring raw per-point verdicts
+ * would score something xray-lake never sends.
+ */
+function detect(series: { time: number; value: number }[]): boolean[] {
+  const step = series.length > 1 ? median(series.slice(1, 200).map((p, i) => p.time - series[i]!.time)) : 300;
+  const detected: boolean[] = [];
+  let state = initialSeriesState();
+  let start = 0;
+  for (let i = 0; i < series.length; i++) {
+    while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
+    const baseline = baselineFor(series.slice(start, i), series[i]!.time, step);
+    const verdict = latencyVerdict({ value: series[i]!.value, requests: Number.MAX_SAFE_INTEGER }, baseline);
+    const anomalous =
+      verdict.state !== 'warming-up' &&
+      (series[i]!.value > verdict.expectedHigh || series[i]!.value < verdict.expectedLow);
+    const next = advance(state, anomalous);
+    state = next.state;
+    detected.push(next.transition === 'opened');
+  }
+  return detected;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 300;
+}
+
+export function runNab() {
+  const windows = JSON.parse(readFileSync(join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<
+    string,
+    [string, string][]
+  >;
+  const files: (FileScore & { name: string; rows: number; detections: number })[] = [];
+  for (const corpus of CORPORA) {
+    for (const name of readdirSync(join(NAB, 'data', corpus))
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
+      const series = readSeries(join(NAB, 'data', corpus, name));
+      const labelled = (windows[`${corpus}/${name}`] ?? []).map(([from, to]): Window => {
+        const a = Date.parse(`${from.replace(' ', 'T')}Z`) / 1000;
+        const b = Date.parse(`${to.replace(' ', 'T')}Z`) / 1000;
+        const startIndex = series.findIndex((p) => p.time >= a);
+        let endIndex = series.length - 1;
+        while (endIndex > 0 && series[endIndex]!.time > b) endIndex--;
+        return { start: startIndex, end: endIndex };
+      });
+      const detected = detect(series);
+      files.push({
+        name: `${corpus}/${name}`,
+        rows: series.length,
+        detections: detected.filter(Boolean).length,
+        ...scoreFile(detected, labelled),
+      });
+    }
+  }
+  const windowsTotal = files.reduce((n, f) => n + f.truePositives + f.falseNegatives, 0);
+  const tp = files.reduce((n, f) => n + f.truePositives, 0);
+  const fp = files.reduce((n, f) => n + f.falsePositives, 0);
+  const delays = files.flatMap((f) => f.delays).sort((a, b) => a - b);
+  return {
+    files,
+    summary: {
+      'NAB standard score': normalizedScore(files).toFixed(1),
+      files: files.length,
+      'windows detected (recall)': `${tp} / ${windowsTotal} (${((100 * tp) / windowsTotal).toFixed(0)}%)`,
+      'detections outside windows': fp,
+      'window precision (detected windows / (detected windows + false detections))': `${((100 * tp) / Math.max(1, tp + fp)).toFixed(0)}%`,
+      'median delay (rows from window start)': delays[Math.floor(delays.length / 2)] ?? '-',
+      thresholds: `latencyZ ${DETECTOR_DEFAULTS.latencyZ}, minIncrease ${DETECTOR_DEFAULTS.latencyMinIncrease}, warm-up ${DETECTOR_DEFAULTS.latencyWarmupPoints}, open after ${LIFECYCLE_DEFAULTS.openAfter}, close after ${LIFECYCLE_DEFAULTS.closeAfter}`,
+    },
+  };
+}
+
+if (process.argv[1]?.endsWith('detect-nab.ts')) {
+  const { files, summary } = runNab();
+  console.table(
+    files.map((f) => ({
+      file: f.name,
+      rows: f.rows,
+      detections: f.detections,
+      tp: f.truePositives,
+      fn: f.falseNegatives,
+      fp: f.falsePositives,
+      raw: f.raw.toFixed(2),
+    })),
+  );
+  console.table(summary);
+}

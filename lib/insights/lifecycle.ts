@@ -1,0 +1,45 @@
+/**
+ * The per-series core of the insight lifecycle: an insight opens when a series stays anomalous for
+ * `openAfter` consecutive buckets, and closes after `closeAfter` consecutive normal ones. Between the two
+ * nothing new opens, so one incident is one insight, however long it lasts. Pure: state in, state out, so
+ * it can be persisted between scheduled runs and replayed exactly.
+ */
+export const LIFECYCLE_DEFAULTS = {
+  /** Consecutive anomalous buckets before an insight opens: a one-bucket blip never alerts. */
+  openAfter: 2,
+  /** Consecutive normal buckets before an open insight closes. */
+  closeAfter: 3,
+} as const;
+
+export type LifecycleOptions = { -readonly [K in keyof typeof LIFECYCLE_DEFAULTS]: number };
+
+export interface SeriesState {
+  open: boolean;
+  anomalousRun: number;
+  normalRun: number;
+}
+
+export const initialSeriesState = (): SeriesState => ({ open: false, anomalousRun: 0, normalRun: 0 });
+
+/** What a bucket did to the series' insight. */
+export type Transition = 'none' | 'opened' | 'ongoing' | 'closed';
+
+/**
+ * Advances a series by one bucket. `anomalous` is the detector's verdict; a bucket with no verdict
+ * (warming up, too few requests) should be passed as not anomalous.
+ */
+export function step(
+  state: SeriesState,
+  anomalous: boolean,
+  options: Partial<LifecycleOptions> = {},
+): { state: SeriesState; transition: Transition } {
+  const o = { ...LIFECYCLE_DEFAULTS, ...options };
+  const anomalousRun = anomalous ? state.anomalousRun + 1 : 0;
+  const normalRun = anomalous ? 0 : state.normalRun + 1;
+  if (!state.open) {
+    const opens = anomalousRun >= o.openAfter;
+    return { state: { open: opens, anomalousRun, normalRun }, transition: opens ? 'opened' : 'none' };
+  }
+  const closes = normalRun >= o.closeAfter;
+  return { state: { open: !closes, anomalousRun, normalRun }, transition: closes ? 'closed' : 'ongoing' };
+}
