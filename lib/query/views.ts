@@ -14,6 +14,7 @@ export const VIEWS = [
   'operation_latency',
   'fault_root_causes',
   'annotation_latency',
+  'service_buckets',
 ] as const;
 export type ViewName = (typeof VIEWS)[number];
 

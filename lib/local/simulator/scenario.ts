@@ -425,11 +425,15 @@ function num(value: unknown, at: string, min: number, max: number): number {
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
-/** `45m`, `2h`, `1.5d`, `30s` → seconds. */
+/** `45m`, `2h`, `1.5d`, `30s`, or compounds such as `6h30m` and `1d12h` → seconds. */
 export function parseDuration(text: string, at = 'duration'): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(text.trim());
-  if (!match) throw new ScenarioError(at, `"${text}" is not a duration like 45m, 2h or 1d`);
-  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  const trimmed = text.trim();
+  if (!/^(\d+(?:\.\d+)?[smhd])+$/.test(trimmed))
+    throw new ScenarioError(at, `"${text}" is not a duration like 45m, 2h, 6h30m or 1d`);
+  let seconds = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)([smhd])/g))
+    seconds += Number(amount) * DURATION_UNITS[unit!]!;
+  return seconds;
 }
 
 /** An incident start: ISO time, `+36h` after `from`, or `40%` of [from, to]. Epoch seconds. */

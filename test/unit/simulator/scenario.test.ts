@@ -73,6 +73,7 @@ describe('incident times', () => {
   it('reads ISO times, offsets from the start and percentages of the run', () => {
     expect(parseInstant('2026-11-03T00:00:00Z', from, to)).toBe(from + 2 * 86_400);
     expect(parseInstant('+36h', from, to)).toBe(from + 36 * 3600);
+    expect(parseInstant('+1d6h30m', from, to)).toBe(from + 86_400 + 6.5 * 3600);
     expect(parseInstant('50%', from, to)).toBe(from + 3.5 * 86_400);
   });
 

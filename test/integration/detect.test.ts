@@ -1,0 +1,98 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InsightEntry } from '../../lib/insights/events.js';
+import { exportRange } from '../../lib/export/run.js';
+import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scenario.js';
+import { simulate } from '../../lib/local/simulator/simulate.js';
+import { FsStore } from '../../lib/store/fs-store.js';
+import { XRayTraceSource } from '../../lib/xray/xray-source.js';
+import { runCli } from '../helpers/cli.js';
+import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+
+const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
+const TO = FROM + 8 * 3600;
+const scenario: Scenario = {
+  ...DEFAULT_SCENARIO,
+  traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: 20 },
+  incidents: [
+    {
+      name: 'checkout fault burst',
+      service: 'checkout',
+      category: 'fault',
+      start: '+5h',
+      duration: '40m',
+      magnitude: 0.25,
+    },
+    {
+      name: 'deploy blip',
+      service: 'checkout',
+      category: 'latency',
+      start: '+6h30m',
+      duration: '4m',
+      magnitude: 3,
+      decoy: true,
+    },
+  ],
+};
+
+describe('xray-lake detect over an exported lake with labelled incidents', () => {
+  let dir: string;
+  let insights: InsightEntry[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'detect-'));
+    const local = await startLocalXRay();
+    const client = xrayClient(local.endpoint);
+    await simulate(client, { scenario, from: FROM, to: TO, seed: 12, batchSize: 250 });
+    await exportRange(
+      { source: new XRayTraceSource(client), store: new FsStore(join(dir, 'lake')) },
+      { from: FROM, to: TO },
+    );
+    client.destroy();
+    await local.service.stop();
+    const run = await runCli([
+      'detect',
+      '--lake',
+      join(dir, 'lake'),
+      '--sink',
+      `jsonl:${join(dir, 'insights.jsonl')}`,
+    ]);
+    expect(run.code).toBe(0);
+    insights = (await readFile(join(dir, 'insights.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as InsightEntry);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('opens a fault insight on checkout within two buckets of the incident, with sample traces, and closes it', () => {
+    const incident = FROM + 5 * 3600;
+    const opened = insights.find(
+      (e) =>
+        e.Detail.State === 'ACTIVE' &&
+        e.Detail.Categories[0] === 'FAULT' &&
+        e.Detail.RootCauseServiceId.Name === 'checkout',
+    );
+    expect(opened).toBeDefined();
+    const delay = Date.parse(opened!.Time) / 1000 - incident;
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThanOrEqual(2 * 300 + 300);
+    expect(opened!.Detail.SampleTraceIds.length).toBeGreaterThan(0);
+    const closed = insights.find(
+      (e) => e.Detail.State === 'CLOSED' && e.Detail.InsightId === opened!.Detail.InsightId,
+    );
+    expect(Date.parse(closed!.Detail.EndTime!) / 1000).toBeGreaterThan(incident + 30 * 60);
+  });
+
+  it('raises nothing for the one-bucket deploy blip', () => {
+    const blip = FROM + 6.5 * 3600;
+    const during = insights.filter(
+      (e) =>
+        e.Detail.Categories[0] === 'LATENCY' && Math.abs(Date.parse(e.Detail.StartTime) / 1000 - blip) < 1800,
+    );
+    expect(during).toEqual([]);
+  });
+});
