@@ -4,6 +4,9 @@ import { DEFAULT_SCENARIO } from '../../local/simulator/scenario.js';
 import { simulate } from '../../local/simulator/simulate.js';
 import { exportRange } from '../../export/run.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
+import { evaluate } from '../../insights/evaluate.js';
+import { JsonlPublisher } from '../../insights/jsonl-publisher.js';
+import { detectOverLake } from '../../insights/lake.js';
 import { FsStore } from '../../store/fs-store.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { LocalXRayService } from '../../local/xray-service.js';
@@ -123,7 +126,21 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
 
     // The lake answers from here on: the same views Athena serves, on embedded DuckDB.
     const engine = await DuckDbEngine.open(lakeRoot);
-    const { rows: services } = await engine.query(SERVICE_SUMMARY_SQL).finally(() => engine.close());
+    let services: Awaited<ReturnType<typeof engine.query>>['rows'];
+    let detected: Awaited<ReturnType<typeof detectOverLake>>;
+    const detectBar = progress(io, 'detect');
+    try {
+      services = (await engine.query(SERVICE_SUMMARY_SQL)).rows;
+      detectBar.update('replaying the detectors bucket by bucket');
+      detected = await detectOverLake(engine, { historyDays: 0 });
+    } finally {
+      await engine.close();
+    }
+    const insightsPath = join(out, 'insights.jsonl');
+    await rm(insightsPath, { force: true });
+    await new JsonlPublisher(insightsPath).publish(detected?.entries ?? []);
+    const scored = evaluate(report.labels, detected?.entries ?? []);
+    detectBar.done(`${scored.insightsOpened} insights opened, written to ${insightsPath}`);
     const rows = services.map((r) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '-' : (v as string | number)])),
     );
@@ -131,13 +148,36 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
       `\nServices over the last ${flags.days} days (views service_faults and service_latency, DuckDB over the lake):\n${table(rows)}\n`,
     );
     io.out(
-      `\nLabelled incidents (${labelsPath}):\n${table(report.labels.incidents.map((i) => ({ incident: i.name, service: i.service, category: i.category, start: i.start.slice(0, 16), end: i.end.slice(0, 16), decoy: i.decoy ? 'yes' : '' })))}\n`,
+      `\nLabelled incidents (${labelsPath}) and what the detectors made of them:\n${table(
+        scored.incidents.map((o, i) => {
+          const label = report.labels.incidents[i]!;
+          const verdict = o.decoy
+            ? o.detected
+              ? 'FALSE ALARM'
+              : 'quiet (right)'
+            : o.detected
+              ? `detected, +${o.delayBuckets} buckets`
+              : 'MISSED';
+          return {
+            incident: o.name,
+            service: o.service,
+            category: o.category,
+            start: label.start.slice(0, 16),
+            end: label.end.slice(0, 16),
+            outcome: verdict,
+          };
+        }),
+      )}\n` +
+        `  recall ${(100 * scored.recall).toFixed(0)}%, precision ${(100 * scored.precision).toFixed(0)}% ` +
+        `(${scored.insightsOpened} insights, ${scored.falseAlarms} outside any incident), decoys alerted ${scored.decoysAlerted}, ` +
+        `median time to detect ${scored.medianDelayBuckets ?? '-'} buckets of 5 minutes\n`,
     );
     io.out(
       `\nThe lake stays in ${lakeRoot} (Hive-partitioned Parquet). Go on with, for example:\n` +
         `  npx xray-lake query --lake ${lakeRoot} --view service_edges --from now-1d\n` +
         `  npx xray-lake query --lake ${lakeRoot} --sql "SELECT service, operation, max(p95) FROM operation_latency GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"\n` +
-        '\nStill to come in this demo: anomaly detection scored against these labels, and an HTML report.\n',
+        `  npx xray-lake detect --lake ${lakeRoot} --sink stdout\n` +
+        "\nStill to come: grouping an incident's insights by root cause, EventBridge and CloudWatch publishing, and an HTML report.\n",
     );
     return 0;
   } finally {

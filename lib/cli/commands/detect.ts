@@ -1,8 +1,7 @@
-import { BUCKET_SECONDS, type Bucket, detectInsights } from '../../insights/detect.js';
-import type { InsightEntry, InsightPublisher } from '../../insights/events.js';
+import type { InsightPublisher } from '../../insights/events.js';
 import { ConsolePublisher, JsonlPublisher } from '../../insights/jsonl-publisher.js';
+import { detectOverLake } from '../../insights/lake.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
-import type { QueryEngine } from '../../query/engine.js';
 import { parseLakeRoot } from '../../store/object-store.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -36,8 +35,6 @@ export const detectFlags = {
   },
 } satisfies FlagSpecs;
 
-const SAMPLE_TRACES = 5;
-
 /** `xray-lake detect`: replays the detectors over the lake bucket by bucket, as the schedule would. */
 export async function runDetect(argv: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags('detect', argv, detectFlags);
@@ -52,53 +49,22 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
 
   const engine = await DuckDbEngine.open(root.path);
   try {
-    const { rows: range } = await engine.query(
-      'SELECT min(epoch(bucket)) AS first, max(epoch(bucket)) AS last FROM service_buckets',
-    );
-    const first = range[0]?.first as number | null;
-    const last = range[0]?.last as number | null;
-    if (first === null || last === null || first === undefined || last === undefined) {
+    const result = await detectOverLake(engine, {
+      ...(flags.from !== undefined && { from: flags.from }),
+      ...(flags.to !== undefined && { to: flags.to }),
+      historyDays: flags['history-days']!,
+    });
+    if (!result) {
       io.err('xray-lake detect: the lake has no traces yet\n');
       return 0;
     }
-    const from = flags.from ?? first + 3600;
-    const to = flags.to ?? last + BUCKET_SECONDS;
-    const historyFrom = from - flags['history-days']! * 86_400;
-    const { rows } = await engine.query(
-      `SELECT service, epoch(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
-       WHERE bucket >= to_timestamp(${historyFrom}) AND bucket < to_timestamp(${to})`,
-    );
-    const entries = detectInsights(rows as unknown as Bucket[], { from, to });
-    for (const entry of entries)
-      if (entry.Detail.State === 'ACTIVE') entry.Detail.SampleTraceIds = await samples(engine, entry);
-    await publisher.publish(entries);
-    const opened = entries.filter((e) => e.Detail.State === 'ACTIVE').length;
+    await publisher.publish(result.entries);
+    const opened = result.entries.filter((e) => e.Detail.State === 'ACTIVE').length;
     io.err(
-      `${opened} insights opened, ${entries.length - opened} closed, over ${rows.length} service buckets\n`,
+      `${opened} insights opened, ${result.entries.length - opened} closed, over ${result.buckets} service buckets\n`,
     );
     return 0;
   } finally {
     await engine.close();
   }
-}
-
-/** A few traces that show the anomaly: failing ones for rates, the slowest for latency. */
-async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string[]> {
-  const { Detail: d } = entry;
-  const category = d.Categories[0];
-  const condition =
-    category === 'FAULT'
-      ? 'fault'
-      : category === 'THROTTLE'
-        ? 'throttle'
-        : category === 'ERROR'
-          ? '(error OR throttle)'
-          : 'TRUE';
-  const service = d.RootCauseServiceId.Name.replaceAll("'", "''");
-  const { rows } = await engine.query(
-    `SELECT trace_id FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
-     AND start_time >= TIMESTAMPTZ '${d.StartTime}' AND start_time < TIMESTAMPTZ '${d.Event.EventTime}' + INTERVAL '5' MINUTE
-     ORDER BY duration DESC LIMIT ${SAMPLE_TRACES}`,
-  );
-  return rows.map((r) => r.trace_id as string);
 }
