@@ -163,19 +163,9 @@ describe('xray-lake export', () => {
       const from = '2026-11-21T08:00:00Z';
       const to = '2026-11-21T08:10:00Z';
       await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
-      const exported = await runCli([
-        'export',
-        '--lake',
-        lake,
-        '--endpoint',
-        local.endpoint,
-        '--from',
-        from,
-        '--to',
-        to,
-        '--redact',
-        'users,annotation:tenant',
-      ]);
+      const exportTo = (dir: string, ...extra: string[]) =>
+        runCli(['export', '--lake', dir, '--endpoint', local.endpoint, '--from', from, '--to', to, ...extra]);
+      const exported = await exportTo(lake, '--redact', 'users,annotation:tenant');
       expect(exported.code).toBe(0);
       const users = await runCli([
         'query',
@@ -189,7 +179,7 @@ describe('xray-lake export', () => {
       expect(JSON.parse(users.out)).toEqual({ n: 0 });
       // The same traffic exported without rules does carry users and tenants.
       const plain = await mkdtemp(join(tmpdir(), 'plain-lake-'));
-      await runCli(['export', '--lake', plain, '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      await exportTo(plain);
       const unredacted = await runCli([
         'query',
         '--lake',
@@ -201,19 +191,7 @@ describe('xray-lake export', () => {
       ]);
       expect((JSON.parse(unredacted.out) as { n: number }).n).toBeGreaterThan(50);
       await rm(plain, { recursive: true, force: true });
-      const bad = await runCli([
-        'export',
-        '--lake',
-        lake,
-        '--endpoint',
-        local.endpoint,
-        '--from',
-        from,
-        '--to',
-        to,
-        '--redact',
-        'emails',
-      ]);
+      const bad = await exportTo(lake, '--redact', 'emails');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/--redact: redaction rule "emails"/);
     } finally {

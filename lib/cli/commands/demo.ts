@@ -64,9 +64,9 @@ export const demoFlags = {
 } satisfies FlagSpecs;
 
 /**
- * `xray-lake demo` (`npm start`): the pipeline on this machine with no AWS account. Today it runs the stages
- * that exist — a local X-Ray, simulated history with labelled incidents, the export into a Parquet lake,
- * and the service statistics read back through the real X-Ray SDK — and says which stages are to come.
+ * `xray-lake demo` (`npm start`): the pipeline on this machine with no AWS account — a local X-Ray,
+ * simulated history with labelled incidents, the export into a Parquet lake, the SQL views on DuckDB, and
+ * detection replayed over the period and scored against the labels — and says which stages are to come.
  */
 export async function runDemo(argv: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags('demo', argv, demoFlags);
