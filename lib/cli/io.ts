@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { XRayClient } from '@aws-sdk/client-xray';
-import { FsStore } from '../store/fs-store.js';
-import { type ObjectStore, parseLakeRoot } from '../store/object-store.js';
-import { S3Store } from '../store/s3-store.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { openLakeStore } from '../store/open-lake.js';
 
 /** Where a command writes: results to `out`, progress and logs to `err`. Injected so tests capture both. */
 export interface CommandIO {
@@ -60,15 +58,15 @@ export function xrayClientFor(endpoint: string | undefined, region: string): XRa
  * S3-compatible server at `s3Endpoint`, path-style, with dummy credentials when it is on loopback).
  */
 export function openLake(root: string, options: { region: string; s3Endpoint?: string }): ObjectStore {
-  const parsed = parseLakeRoot(root);
-  if (parsed.kind === 'fs') return new FsStore(resolve(parsed.path));
   const endpoint = options.s3Endpoint;
-  const client = new S3Client({
-    region: options.region,
-    maxAttempts: 6,
-    ...(endpoint && { endpoint, forcePathStyle: true }),
-    ...(endpoint &&
-      isLoopback(endpoint) && { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
+  return openLakeStore(root, {
+    s3Client: () =>
+      new S3Client({
+        region: options.region,
+        maxAttempts: 6,
+        ...(endpoint && { endpoint, forcePathStyle: true }),
+        ...(endpoint &&
+          isLoopback(endpoint) && { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
+      }),
   });
-  return new S3Store({ bucket: parsed.bucket, prefix: parsed.prefix }, client);
 }

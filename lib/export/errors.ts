@@ -7,18 +7,7 @@ export class ExportError extends Error {
 }
 
 /** A call kept failing past its retries: the window is not exported, and the checkpoint does not move. */
-export class RetriesExhaustedError extends ExportError {
-  constructor(
-    readonly operation: string,
-    readonly attempts: number,
-    cause: unknown,
-  ) {
-    super(
-      `${operation} failed ${attempts} times; last error: ${(cause as Error)?.message ?? String(cause)}`,
-      { cause },
-    );
-  }
-}
+export { RetriesExhaustedError } from '../retry.js';
 
 /** Another run holds the export lease; two runs never export at once. */
 export class LeaseHeldError extends ExportError {

@@ -1,8 +1,9 @@
+export { classify, withRetries } from '../retry.js';
 import { BATCH_GET_TRACES_MAX_IDS } from '../xray/limits.js';
 import type { RawTrace, TraceSource } from '../xray/source.js';
-import { RetriesExhaustedError } from './errors.js';
+import { defaultSleep, type RetryOptions, withRetries } from '../retry.js';
 
-/** Counters the run report carries. */
+/** Counters the run report carries (the retry counters, and calls by API). */
 export interface CallStats {
   calls: { GetTraceSummaries: number; BatchGetTraces: number };
   throttles: number;
@@ -17,14 +18,7 @@ export const newCallStats = (): CallStats => ({
   retries: 0,
 });
 
-export interface RetryOptions {
-  /** Attempts per call before the window fails. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+export type { RetryOptions } from '../retry.js';
 
 export interface FetchOptions extends RetryOptions {
   initialConcurrency: number;
@@ -41,64 +35,6 @@ export const DEFAULT_FETCH_OPTIONS: FetchOptions = {
   maxDelayMs: 10_000,
   unprocessedRounds: 3,
 };
-
-type Kind = 'throttle' | 'server' | 'network' | 'fatal';
-
-/** How an SDK error should be treated: throttling and transient failures are retried, the rest are not. */
-export function classify(error: unknown): Kind {
-  const e = error as {
-    name?: string;
-    $fault?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (
-    e.name === 'ThrottledException' ||
-    e.name === 'ThrottlingException' ||
-    e.name === 'TooManyRequestsException' ||
-    e.$metadata?.httpStatusCode === 429
-  )
-    return 'throttle';
-  if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500) return 'server';
-  if (
-    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code ?? '') ||
-    e.name === 'TimeoutError'
-  )
-    return 'network';
-  return 'fatal';
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Calls `operation` until it succeeds, backing off with full jitter on throttling, 5xx and network errors.
- * Non-retryable errors propagate at once; exhausting the attempts throws {@link RetriesExhaustedError}.
- */
-export async function withRetries<T>(
-  name: string,
-  operation: () => Promise<T>,
-  options: RetryOptions,
-  stats: CallStats,
-  onThrottle?: () => void,
-): Promise<T> {
-  const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      const kind = classify(error);
-      if (kind === 'fatal') throw error;
-      if (kind === 'throttle') {
-        stats.throttles++;
-        onThrottle?.();
-      } else stats.serverErrors++;
-      if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(name, attempt, error);
-      stats.retries++;
-      await sleep(random() * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt));
-    }
-  }
-}
 
 /**
  * Fetches traces 5 ids a call with a concurrency that adapts to throttling (additive increase,

@@ -7,7 +7,7 @@
  * TIMESTAMP(MILLIS, UTC)); durations are seconds (DOUBLE), as X-Ray reports them.
  */
 import type { AssembledTrace } from '../xray/assemble.js';
-import { isInProgress } from '../xray/assemble.js';
+import { entityOwners, isInProgress } from '../xray/assemble.js';
 import { rootSegment, serviceIdOf } from '../xray/summary.js';
 import type { ApiTraceSummary, EntityFields, SegmentDocument } from '../xray/types.js';
 
@@ -196,15 +196,9 @@ export function traceToRows(
 ): TraceRows {
   const segments: SegmentRow[] = [];
   const documents: SegmentDocument[] = [...trace.segments, ...trace.orphans];
-  // Which service each entity id belongs to, so a segment's parent_id names its caller.
-  const serviceOf = new Map<string, string>();
-  const own = (entity: EntityFields, service: string) => {
-    serviceOf.set(entity.id, service);
-    for (const child of entity.subsegments ?? []) own(child, service);
-  };
-  for (const document of [...documents, ...trace.inferred]) own(document, document.name);
+  const owners = entityOwners([...documents, ...trace.inferred]);
   const callerOf = (document: SegmentDocument) =>
-    document.parent_id ? (serviceOf.get(document.parent_id) ?? null) : null;
+    document.parent_id ? (owners.get(document.parent_id)?.name ?? null) : null;
   for (const document of documents)
     flatten(
       trace.id,

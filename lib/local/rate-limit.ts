@@ -17,9 +17,10 @@ export interface BucketLimit {
 export type RateLimits = Partial<Record<ApiOperation, BucketLimit>>;
 
 /**
- * Defaults that resemble a fresh account: the read APIs are the scarce ones (a few calls a second each),
- * while PutTraceSegments is limited by segments, not calls (the segments-per-second quota, 2,600 by
- * default; X-Ray quotas). `PutTraceSegments` here counts documents, so one bucket models that quota.
+ * Defaults meant to resemble a fresh account: the read APIs are the scarce ones (a few calls a second each)
+ * and PutTraceSegments is limited by segments rather than calls, so `PutTraceSegments` here counts
+ * documents. The figures are assumptions, not quoted from AWS's quota page (not verifiable from here);
+ * `--rate-limits` overrides them.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   GetTraceSummaries: { rate: 5, burst: 10 },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { entityOwners } from '../xray/assemble.js';
 import { parseDaemonDatagram } from '../xray/daemon.js';
 import { FilterExpressionError } from '../xray/errors.js';
 import { compileFilter, type TraceFilter } from '../xray/filter.js';
@@ -360,12 +361,7 @@ export class LocalXRayService {
       const trace = this.store.assembled(id);
       if (!trace) continue;
       const all = [...trace.segments, ...trace.inferred];
-      const ownerOf = new Map<string, SegmentDocument>();
-      const own = (entity: { id: string; subsegments?: { id: string }[] }, owner: SegmentDocument) => {
-        ownerOf.set(entity.id, owner);
-        for (const child of entity.subsegments ?? []) own(child as never, owner);
-      };
-      for (const segment of all) own(segment, segment);
+      const ownerOf = entityOwners(all);
       for (const segment of all) {
         const sid = serviceIdOf(segment);
         const key = `${sid.Name}|${sid.Type ?? ''}`;

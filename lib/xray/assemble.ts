@@ -24,6 +24,20 @@ const INFERRED_ORIGINS: Readonly<Record<string, string>> = {
   EventBridge: 'AWS::Events',
 };
 
+/**
+ * Which top-level document each entity id (segment or any subsegment) belongs to. A segment's
+ * `parent_id` is the id of its caller's subsegment, so this map turns it into the calling segment.
+ */
+export function entityOwners(documents: readonly SegmentDocument[]): Map<string, SegmentDocument> {
+  const owners = new Map<string, SegmentDocument>();
+  const own = (entity: EntityFields, owner: SegmentDocument) => {
+    owners.set(entity.id, owner);
+    for (const child of entity.subsegments ?? []) own(child, owner);
+  };
+  for (const document of documents) own(document, document);
+  return owners;
+}
+
 /** True when a document is still open: flagged in progress, or (as the X-Ray SDKs' first emit) without end_time. */
 export function isInProgress(entity: EntityFields): boolean {
   return entity.in_progress === true || entity.end_time === undefined;

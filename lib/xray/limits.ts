@@ -24,7 +24,10 @@ export const ANNOTATION_KEY_MAX_LENGTH = 500;
 /** "Indexed annotations per trace: 50" (X-Ray quotas); GetTraceSummaries indexes only the first 50. */
 export const INDEXED_ANNOTATIONS_PER_TRACE = 50;
 
-/** The X-Ray daemon batches up to 50 documents per PutTraceSegments call (aws-xray-daemon, batchSize). */
+/**
+ * Documents per PutTraceSegments call that X-Ray's own senders use. Third-party exporters document 50 as
+ * X-Ray's limit per call (not confirmed against an AWS source from here); xray-local accepts more.
+ */
 export const PUT_TRACE_SEGMENTS_BATCH = 50;
 
 /** UDP datagrams carry one document; 64 KB is both the IP limit and the daemon's receive buffer. */

@@ -1,4 +1,4 @@
-import { type AssembledTrace, isInProgress } from './assemble.js';
+import { type AssembledTrace, entityOwners, isInProgress } from './assemble.js';
 import { INDEXED_ANNOTATIONS_PER_TRACE } from './limits.js';
 import type {
   AnnotationValue,
@@ -161,13 +161,7 @@ function rootCauses(trace: AssembledTrace, root: SegmentDocument | undefined, fl
   const flagged = nodes.filter((segment) => segment[flag] === true || hasFlagBelow(segment, flag));
   if (flagged.length === 0) return [];
 
-  // Which segment each entity id belongs to, so a callee's parent_id leads back to its caller segment.
-  const ownerOf = new Map<string, SegmentDocument>();
-  const own = (entity: EntityFields, owner: SegmentDocument) => {
-    ownerOf.set(entity.id, owner);
-    for (const child of entity.subsegments ?? []) own(child, owner);
-  };
-  for (const segment of nodes) own(segment, segment);
+  const ownerOf = entityOwners(nodes);
   const callsFlagged = new Set<SegmentDocument>();
   for (const callee of flagged) {
     const caller = callee.parent_id ? ownerOf.get(callee.parent_id) : undefined;

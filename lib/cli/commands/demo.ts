@@ -11,6 +11,7 @@ import { FsStore } from '../../store/fs-store.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { LocalXRayService } from '../../local/xray-service.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
+import { table } from '../format.js';
 import { type CommandIO, progress, xrayClientFor } from '../io.js';
 
 const DEMO_REQUESTS_PER_MINUTE = 6;
@@ -184,18 +185,4 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
     client.destroy();
     await service.stop();
   }
-}
-
-/** A plain text table of uniform rows. */
-export function table(rows: Record<string, string | number>[]): string {
-  if (rows.length === 0) return '  (none)';
-  const columns = Object.keys(rows[0]!);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells: string[]) =>
-    `  ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`.trimEnd();
-  return [
-    line(columns),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map((r) => line(columns.map((c) => String(r[c])))),
-  ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { ExportError } from '../../export/errors.js';
+import { ExportError, RetriesExhaustedError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
 import { scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
@@ -144,7 +144,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return report.unprocessedTraceIds.length > 0 ? 1 : 0;
   } catch (error) {
-    if (error instanceof ExportError) {
+    if (error instanceof ExportError || error instanceof RetriesExhaustedError) {
       io.err(`xray-lake export: ${error.message}\n`);
       return 1;
     }

@@ -8,7 +8,7 @@ import { parseLakeRoot } from '../../store/object-store.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from '../io.js';
-import { table } from './demo.js';
+import { table } from '../format.js';
 
 export const queryFlags = {
   lake: { type: 'string', description: 'lake root: a folder (DuckDB)', placeholder: 'ROOT' },

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { PutTraceSegmentsCommand, type XRayClient } from '@aws-sdk/client-xray';
+import { withRetries } from '../../retry.js';
 import { PUT_TRACE_SEGMENTS_BATCH } from '../../xray/limits.js';
 import { LocalServiceError } from '../errors.js';
 import { TrafficGenerator } from './generate.js';
@@ -109,26 +110,23 @@ export async function simulate(client: XRayClient, options: SimulateOptions): Pr
   let traces = 0;
   let documents = 0;
   let calls = 0;
-  let retries = 0;
+  const stats = { throttles: 0, serverErrors: 0, retries: 0 };
   let unprocessed = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
 
+  const retry = { maxAttempts, baseDelayMs: 50, maxDelayMs: 2_000 };
   const send = async (batch: string[]) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const result = await withRetries(
+      'PutTraceSegments',
+      () => {
         calls++;
-        const result = await client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: batch }));
-        unprocessed += result.UnprocessedTraceSegments?.length ?? 0;
-        return;
-      } catch (error) {
-        const retryable = isRetryable(error);
-        if (!retryable || attempt >= maxAttempts) throw error;
-        retries++;
-        // Full jitter, capped: spreads the callers that were throttled together.
-        await sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
-      }
-    }
+        return client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: batch }));
+      },
+      retry,
+      stats,
+    );
+    unprocessed += result.UnprocessedTraceSegments?.length ?? 0;
   };
   const dispatch = async (batch: string[]) => {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
@@ -175,22 +173,10 @@ export async function simulate(client: XRayClient, options: SimulateOptions): Pr
     traces,
     documents,
     calls,
-    retries,
+    retries: stats.retries,
     unprocessed,
     seconds: Math.round(seconds * 1000) / 1000,
     tracesPerSecond: Math.round(traces / Math.max(seconds, 1e-9)),
     labels,
   };
 }
-
-function isRetryable(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $retryable?: unknown; code?: string };
-  return (
-    e.name === 'ThrottledException' ||
-    e.$fault === 'server' ||
-    e.$retryable !== undefined ||
-    e.code === 'ECONNRESET'
-  );
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
