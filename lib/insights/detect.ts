@@ -1,6 +1,23 @@
 import { createHash } from 'node:crypto';
-import { baselineFor, type DetectorOptions, latencyVerdict, rateVerdict, type Verdict } from './detectors.js';
-import { INSIGHT_DETAIL_TYPE, INSIGHT_SOURCE, type InsightCategory, type InsightEntry } from './events.js';
+import {
+  baselineRate,
+  DETECTOR_DEFAULTS,
+  type DetectorOptions,
+  latencyBand,
+  latencyVerdict,
+  rateAnomalous,
+  rateScore,
+  rateVerdict,
+  type Verdict,
+} from './detectors.js';
+import { DetectorStateError } from './errors.js';
+import {
+  INSIGHT_CATEGORIES,
+  INSIGHT_DETAIL_TYPE,
+  INSIGHT_SOURCE,
+  type InsightCategory,
+  type InsightEntry,
+} from './events.js';
 import {
   initialSeriesState,
   LIFECYCLE_DEFAULTS,
@@ -20,9 +37,19 @@ export interface Bucket {
   p95: number | null;
 }
 
+/** A caller → callee edge of the service graph (`service_edges`). */
+export interface Edge {
+  caller: string;
+  callee: string;
+}
+
 export const BUCKET_SECONDS = 300;
-/** Buckets of history a rate baseline sums: seven days of 5-minute buckets. */
-export const RATE_HISTORY_BUCKETS = 7 * 288;
+const DAY = 86_400;
+
+export const DETECT_DEFAULTS = {
+  /** Days of history the baselines look back over (and the detector state keeps per service). */
+  historyDays: 7,
+} as const;
 
 export interface DetectOptions {
   /** Epoch seconds: buckets in [from, to) are judged; earlier ones only serve as history. */
@@ -31,118 +58,648 @@ export interface DetectOptions {
   detector?: Partial<DetectorOptions>;
   lifecycle?: Partial<LifecycleOptions>;
   source?: string;
+  historyDays?: number;
+  edges?: readonly Edge[];
 }
 
-const FAILURES: Record<Exclude<InsightCategory, 'LATENCY'>, (b: Bucket) => number> = {
-  FAULT: (b) => b.faults,
-  ERROR: (b) => b.errors,
-  THROTTLE: (b) => b.throttles,
-};
+/** −log10(0.05): a bucket joins a low-traffic window test only if its own failures are this unusual. */
+const WINDOW_BUCKET_MIN_SCORE = -Math.log10(0.05);
 
-interface OpenInsight {
-  id: string;
+const CATEGORY_INDEX = { FAULT: 0, ERROR: 1, THROTTLE: 2, LATENCY: 3 } as const;
+
+/** One anomalous series (service × category) inside an insight. */
+interface Member {
+  service: string;
+  category: InsightCategory;
   start: number;
+  end?: number;
+  open: boolean;
   peak: Verdict;
+  last: Verdict;
   requests: number;
   failures: number;
 }
 
-/**
- * Replays the detectors and the lifecycle bucket by bucket over [from, to), exactly as scheduled runs
- * would, and returns the insight events in time order: ACTIVE when an insight opens, CLOSED when it
- * closes. One insight per service and category; grouping by root cause over the service graph is not
- * built yet. Pure and deterministic: the same buckets give the same events and insight ids.
- */
-export function detectInsights(buckets: readonly Bucket[], options: DetectOptions): InsightEntry[] {
-  const lifecycle = { ...LIFECYCLE_DEFAULTS, ...options.lifecycle };
-  const byService = new Map<string, Map<number, Bucket>>();
-  for (const b of buckets) {
-    const series = byService.get(b.service) ?? new Map<number, Bucket>();
-    byService.set(b.service, series);
-    series.set(b.bucket, b);
-  }
-  const events: { time: number; entry: InsightEntry }[] = [];
-  for (const [service, series] of [...byService].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const times = [...series.keys()].sort((a, b) => a - b);
-    const first = times[0]!;
-    for (const category of ['FAULT', 'ERROR', 'THROTTLE', 'LATENCY'] as const) {
-      let state: SeriesState = initialSeriesState();
-      let open: OpenInsight | undefined;
-      // History of normal buckets only, so an incident does not become its own baseline.
-      const history: Bucket[] = [];
-      for (let t = Math.floor(first / BUCKET_SECONDS) * BUCKET_SECONDS; t < options.to; t += BUCKET_SECONDS) {
-        const bucket = series.get(t) ?? {
-          service,
-          bucket: t,
-          requests: 0,
-          errors: 0,
-          faults: 0,
-          throttles: 0,
-          p95: null,
-        };
-        const verdict = judge(category, bucket, history, t, options.detector);
-        const anomalous = verdict.state === 'anomalous';
-        if (!anomalous && bucket.requests > 0) {
-          history.push(bucket);
-          if (history.length > RATE_HISTORY_BUCKETS) history.shift();
-        }
-        if (t < options.from) continue;
-        const next = step(state, anomalous, lifecycle);
-        state = next.state;
-        if (next.transition === 'opened') {
-          const start = t - (lifecycle.openAfter - 1) * BUCKET_SECONDS;
-          open = { id: insightId(service, category, start), start, peak: verdict, requests: 0, failures: 0 };
-        }
-        if (open && anomalous) {
-          if (verdict.score > open.peak.score) open.peak = verdict;
-          open.requests += bucket.requests;
-          open.failures += category === 'LATENCY' ? 0 : FAILURES[category](bucket);
-        }
-        if (next.transition === 'opened' && open)
-          events.push({ time: t, entry: entry(options, service, category, open, 'ACTIVE', t, verdict) });
-        if (next.transition === 'closed' && open) {
-          const end = t - (lifecycle.closeAfter - 1) * BUCKET_SECONDS;
-          events.push({
-            time: t,
-            entry: entry(options, service, category, open, 'CLOSED', t, open.peak, end),
-          });
-          open = undefined;
-        }
-      }
-    }
-  }
-  return events.sort((a, b) => a.time - b.time).map((e) => e.entry);
+/** An open insight: anomalous series that share a cause, with the farthest-downstream one as root. */
+interface Incident {
+  id: string;
+  start: number;
+  root: string;
+  members: Member[];
+  published: { root: string; signature: string; observed: number };
 }
 
-function judge(
-  category: InsightCategory,
-  bucket: Bucket,
-  history: readonly Bucket[],
-  time: number,
-  options?: Partial<DetectorOptions>,
-): Verdict {
-  if (category === 'LATENCY') {
-    if (bucket.p95 === null)
-      return { state: 'insufficient-data', score: 0, observed: 0, expectedLow: 0, expectedHigh: 0 };
-    const points = history.flatMap((b) => (b.p95 === null ? [] : [{ time: b.bucket, value: b.p95 }]));
-    return latencyVerdict(
-      { value: bucket.p95, requests: bucket.requests },
-      baselineFor(points, time, BUCKET_SECONDS, options),
-      options,
+/** The serialized detector: what `_state/` keeps between scheduled runs. */
+export interface DetectorState {
+  version: 1;
+  /** The next bucket to judge (epoch seconds), or null before the first. */
+  next: number | null;
+  historyBuckets: number;
+  services: Record<string, SerializedService>;
+  incidents: Incident[];
+  edges: [string, string][];
+}
+
+interface SerializedService {
+  /** Columns of the history ring's filled slots, oldest first. */
+  time: number[];
+  requests: number[];
+  errors: number[];
+  faults: number[];
+  throttles: number[];
+  p95: (number | null)[];
+  normal: number[];
+  lifecycle: SeriesState[];
+}
+
+/**
+ * A service's history ring: one slot per bucket of the last `historyBuckets`, the slot of time t at
+ * (t / BUCKET_SECONDS) mod size. Typed arrays and running sums, so judging a bucket costs O(1) for rates
+ * and O(days) for latency, whatever the length of history.
+ */
+class ServiceHistory {
+  readonly time: Uint32Array;
+  readonly requests: Float64Array;
+  readonly errors: Float64Array;
+  readonly faults: Float64Array;
+  readonly throttles: Float64Array;
+  readonly p95: Float32Array;
+  /** Bit i set: the bucket was normal for category i, so it is part of that category's baseline. */
+  readonly normal: Uint8Array;
+  /** Running sums over normal buckets: [requests, failures] for FAULT, ERROR, THROTTLE. */
+  readonly sums = new Float64Array(6);
+  /** Slots holding a bucket with traffic: the rate warm-up counts them. */
+  withTraffic = 0;
+  lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
+
+  constructor(readonly size: number) {
+    this.time = new Uint32Array(size);
+    this.requests = new Float64Array(size);
+    this.errors = new Float64Array(size);
+    this.faults = new Float64Array(size);
+    this.throttles = new Float64Array(size);
+    this.p95 = new Float32Array(size).fill(Number.NaN);
+    this.normal = new Uint8Array(size);
+  }
+
+  slot(t: number): number {
+    return Math.floor(t / BUCKET_SECONDS) % this.size;
+  }
+
+  failuresAt(slot: number, category: number): number {
+    return category === 0 ? this.faults[slot]! : category === 1 ? this.errors[slot]! : this.throttles[slot]!;
+  }
+
+  /** Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. */
+  record(t: number, b: Bucket | undefined, normal: number): void {
+    const s = this.slot(t);
+    if (this.time[s] !== 0 && this.requests[s]! > 0) this.withTraffic--;
+    if ((b?.requests ?? 0) > 0) this.withTraffic++;
+    if (this.time[s] !== 0)
+      for (let c = 0; c < 3; c++)
+        if (this.normal[s]! & (1 << c)) {
+          this.sums[2 * c]! -= this.requests[s]!;
+          this.sums[2 * c + 1]! -= this.failuresAt(s, c);
+        }
+    this.time[s] = t;
+    this.requests[s] = b?.requests ?? 0;
+    this.errors[s] = b?.errors ?? 0;
+    this.faults[s] = b?.faults ?? 0;
+    this.throttles[s] = b?.throttles ?? 0;
+    this.p95[s] = b?.p95 ?? Number.NaN;
+    this.normal[s] = normal;
+    for (let c = 0; c < 3; c++)
+      if (normal & (1 << c)) {
+        this.sums[2 * c]! += this.requests[s]!;
+        this.sums[2 * c + 1]! += this.failuresAt(s, c);
+      }
+  }
+
+  has(t: number): boolean {
+    return t > 0 && this.time[this.slot(t)] === t;
+  }
+
+  serialize(): SerializedService {
+    const out: SerializedService = {
+      time: [],
+      requests: [],
+      errors: [],
+      faults: [],
+      throttles: [],
+      p95: [],
+      normal: [],
+      lifecycle: this.lifecycle,
+    };
+    const order = [...this.time.keys()]
+      .filter((s) => this.time[s] !== 0)
+      .sort((a, b) => this.time[a]! - this.time[b]!);
+    for (const s of order) {
+      out.time.push(this.time[s]!);
+      out.requests.push(this.requests[s]!);
+      out.errors.push(this.errors[s]!);
+      out.faults.push(this.faults[s]!);
+      out.throttles.push(this.throttles[s]!);
+      out.p95.push(Number.isNaN(this.p95[s]!) ? null : this.p95[s]!);
+      out.normal.push(this.normal[s]!);
+    }
+    return out;
+  }
+
+  static restore(size: number, data: SerializedService): ServiceHistory {
+    const history = new ServiceHistory(size);
+    for (let i = 0; i < data.time.length; i++) {
+      const bucket: Bucket = {
+        service: '',
+        bucket: data.time[i]!,
+        requests: data.requests[i]!,
+        errors: data.errors[i]!,
+        faults: data.faults[i]!,
+        throttles: data.throttles[i]!,
+        p95: data.p95[i] ?? null,
+      };
+      history.record(data.time[i]!, bucket, data.normal[i]!);
+    }
+    history.lifecycle = data.lifecycle;
+    return history;
+  }
+}
+
+/**
+ * The anomaly detector with its memory: per-service history rings (the baselines), per-series lifecycle
+ * and the open insights. {@link advance} judges one bucket for every known service, exactly as a scheduled
+ * run does; {@link state} serializes all of it for `_state/`, so a run resumed from it emits the same events
+ * a continuous run would, and a replay over a range is just a loop over {@link advance}.
+ *
+ * Insights are grouped by cause: a series that turns anomalous joins an open insight when its service is
+ * upstream of that insight's root cause on the service graph (an echo) or downstream of it (then it becomes
+ * the root: the farthest-downstream anomalous service is the cause). The same service's categories (a
+ * throttle that is also an error) join the same insight.
+ */
+export class Detector {
+  private readonly services = new Map<string, ServiceHistory>();
+  private incidents: Incident[] = [];
+  private readonly downstream = new Map<string, Set<string>>();
+  private reachCache = new Map<string, Set<string>>();
+  private next: number | null = null;
+  /** Each service's anomaly score at the last judged bucket (1 = at the alerting threshold). */
+  readonly scores = new Map<string, number>();
+  private score = 0;
+  private readonly detector: DetectorOptions;
+  /** The thresholds a series with an open insight is held to (see `holdFactor`). */
+  private readonly held: DetectorOptions;
+  private readonly lifecycle: LifecycleOptions;
+  private readonly historyBuckets: number;
+  private readonly scratch: Float64Array;
+
+  constructor(
+    private readonly options: {
+      detector?: Partial<DetectorOptions>;
+      lifecycle?: Partial<LifecycleOptions>;
+      source?: string;
+      historyDays?: number;
+    } = {},
+    state?: DetectorState,
+  ) {
+    this.detector = { ...DETECTOR_DEFAULTS, ...options.detector };
+    this.lifecycle = { ...LIFECYCLE_DEFAULTS, ...options.lifecycle };
+    const h = this.detector.holdFactor;
+    this.held = {
+      ...this.detector,
+      latencyZ: this.detector.latencyZ * h,
+      latencyMinIncrease: this.detector.latencyMinIncrease * h,
+      rateAlpha: this.detector.rateAlpha ** h,
+      rateWindowAlpha: this.detector.rateWindowAlpha ** h,
+    };
+    this.historyBuckets = Math.round(
+      ((options.historyDays ?? DETECT_DEFAULTS.historyDays) * DAY) / BUCKET_SECONDS,
+    );
+    if (this.historyBuckets < 1) throw new DetectorStateError('historyDays must cover at least one bucket');
+    this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
+    if (state) this.restore(state);
+  }
+
+  /** The next bucket this detector expects (epoch seconds), or null before it has judged any. */
+  get nextBucket(): number | null {
+    return this.next;
+  }
+
+  /** Adds edges of the service graph (idempotent); root causes are resolved over them. */
+  addEdges(edges: Iterable<Edge>): void {
+    for (const { caller, callee } of edges) {
+      const set = this.downstream.get(caller) ?? new Set<string>();
+      if (!set.has(callee)) {
+        set.add(callee);
+        this.reachCache = new Map();
+      }
+      this.downstream.set(caller, set);
+    }
+  }
+
+  /**
+   * Judges bucket `t` (epoch seconds, a multiple of {@link BUCKET_SECONDS}) for every service seen so far
+   * and those in `buckets`, and returns the insight events it causes. With `emit` false the bucket only
+   * feeds the baselines (the warm-up before a replay's `from`). Buckets must come in order, without gaps.
+   */
+  advance(t: number, buckets: readonly Bucket[], emit = true): InsightEntry[] {
+    if (t % BUCKET_SECONDS !== 0)
+      throw new DetectorStateError(`bucket ${t} is not aligned to ${BUCKET_SECONDS} s`);
+    if (this.next !== null && t !== this.next)
+      throw new DetectorStateError(
+        `expected bucket ${new Date(this.next * 1000).toISOString()}, got ${new Date(t * 1000).toISOString()}`,
+      );
+    const byService = new Map<string, Bucket>();
+    for (const b of buckets) {
+      byService.set(b.service, b);
+      if (!this.services.has(b.service))
+        this.services.set(b.service, new ServiceHistory(this.historyBuckets));
+    }
+    const opened: Member[] = [];
+    const closed: { service: string; category: InsightCategory; end: number }[] = [];
+    const members = new Map<string, Member>();
+    for (const incident of this.incidents)
+      for (const m of incident.members) members.set(`${m.service}\u0000${m.category}`, m);
+
+    for (const [service, history] of this.services) {
+      const b = byService.get(service);
+      let normal = 0;
+      this.score = 0;
+      for (const category of INSIGHT_CATEGORIES) {
+        const c = CATEGORY_INDEX[category];
+        const verdict = this.judge(history, c, t, b);
+        const anomalous = verdict !== undefined;
+        if (!anomalous) normal |= 1 << c;
+        if (!emit) continue;
+        const next = step(history.lifecycle[c]!, anomalous, this.lifecycle);
+        history.lifecycle[c] = next.state;
+        const member = members.get(`${service}\u0000${category}`);
+        if (next.transition === 'opened') {
+          const start = t - (this.lifecycle.openAfter - 1) * BUCKET_SECONDS;
+          opened.push({
+            service,
+            category,
+            start,
+            open: true,
+            peak: verdict!,
+            last: verdict!,
+            requests: 0,
+            failures: 0,
+          });
+        }
+        if (next.transition === 'closed')
+          closed.push({ service, category, end: t - (this.lifecycle.closeAfter - 1) * BUCKET_SECONDS });
+        const target = next.transition === 'opened' ? opened.at(-1) : member?.open ? member : undefined;
+        if (target && verdict) {
+          if (verdict.score > target.peak.score) target.peak = verdict;
+          target.last = verdict;
+          target.requests += b?.requests ?? 0;
+          target.failures += category === 'LATENCY' ? 0 : failures(b, c);
+        }
+      }
+      history.record(t, b, normal);
+      this.scores.set(service, this.score);
+    }
+    this.next = t + BUCKET_SECONDS;
+    return emit ? this.group(t, opened, closed) : [];
+  }
+
+  /**
+   * A verdict when series (history, category) is anomalous at t, else undefined. A held series (its
+   * insight open) is judged at the relaxed thresholds, but its verdict shows the normal expected band.
+   */
+  private judge(history: ServiceHistory, c: number, t: number, b: Bucket | undefined): Verdict | undefined {
+    const o = history.lifecycle[c]!.open ? this.held : this.detector;
+    if (c === 3) {
+      if (!b || b.p95 === null || b.requests < o.latencyMinRequests) return undefined;
+      const n = this.latencyBaseline(history, t);
+      if (n < o.latencyWarmupPoints) return undefined;
+      const band = latencyBand(this.scratch, n, o);
+      this.noteScore((b.p95 - band.center) / band.spread / o.latencyZ);
+      if (b.p95 <= band.high) return undefined;
+      // Rare: rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
+      const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
+      return anomalous(latencyVerdict({ value: b.p95, requests: b.requests }, points, this.detector));
+    }
+    if (!b || b.requests === 0 || history.withTraffic < o.rateWarmupBuckets) return undefined;
+    const k = failures(b, c);
+    if (k === 0) return undefined;
+    const baseline = { requests: history.sums[2 * c]!, failures: history.sums[2 * c + 1]! };
+    const p = baselineRate(baseline.failures, baseline.requests, o);
+    const score = rateScore(k, b.requests, p);
+    this.noteScore(score / -Math.log10(o.rateAlpha));
+    if (rateAnomalous(k, score, o.rateAlpha, o))
+      return anomalous(rateVerdict({ requests: b.requests, failures: k }, baseline, this.detector));
+    // Low traffic: the last rateWindowBuckets buckets together, when this bucket's own failures are at
+    // least unusual on their own (else a past burst would keep the window anomalous after it ended).
+    if (b.requests * p >= o.rateMinFailures || rateScore(k, b.requests, p) < WINDOW_BUCKET_MIN_SCORE)
+      return undefined;
+    let n = b.requests;
+    let kw = k;
+    for (let i = 1; i < o.rateWindowBuckets; i++) {
+      const prior = t - i * BUCKET_SECONDS;
+      if (!history.has(prior)) continue;
+      const s = history.slot(prior);
+      n += history.requests[s]!;
+      kw += history.failuresAt(s, c);
+    }
+    if (!rateAnomalous(kw, rateScore(kw, n, p), o.rateWindowAlpha, o)) return undefined;
+    return anomalous(
+      rateVerdict({ requests: n, failures: kw }, baseline, {
+        ...this.detector,
+        rateAlpha: this.detector.rateWindowAlpha,
+      }),
     );
   }
-  const failures = FAILURES[category];
-  let requests = 0;
-  let failed = 0;
-  for (const b of history) {
-    requests += b.requests;
-    failed += failures(b);
+
+  private noteScore(score: number): void {
+    if (score > this.score) this.score = score;
   }
-  return rateVerdict(
-    { requests: bucket.requests, failures: failures(bucket) },
-    { requests, failures: failed },
-    options,
-  );
+
+  /** Insights open now. */
+  get activeInsights(): number {
+    return this.incidents.length;
+  }
+
+  /**
+   * Fills the scratch buffer with the latency baseline at t and returns its length: the same time of day
+   * (± seasonalWidthBuckets) on earlier days once seasonalMinDays of them have points enough, else the most
+   * recent normal buckets. Same rule as {@link baselineFor}, over the ring.
+   */
+  private latencyBaseline(history: ServiceHistory, t: number): number {
+    const o = this.detector;
+    const width = o.seasonalWidthBuckets;
+    let n = 0;
+    let days = 0;
+    for (let d = 1; d * DAY <= this.historyBuckets * BUCKET_SECONDS; d++) {
+      let found = false;
+      for (let j = -width; j <= width; j++) {
+        const at = t - d * DAY + j * BUCKET_SECONDS;
+        if (at >= t || !history.has(at)) continue;
+        const s = history.slot(at);
+        const value = history.p95[s]!;
+        if (!(history.normal[s]! & 8) || Number.isNaN(value) || history.requests[s] === 0) continue;
+        this.scratch[n++] = value;
+        found = true;
+      }
+      if (found) days++;
+    }
+    if (days >= o.seasonalMinDays && n >= o.latencyWarmupPoints) return n;
+    n = 0;
+    for (let i = 1; i < this.historyBuckets && n < o.recentBuckets; i++) {
+      const at = t - i * BUCKET_SECONDS;
+      if (!history.has(at)) continue;
+      const s = history.slot(at);
+      const value = history.p95[s]!;
+      if (!(history.normal[s]! & 8) || Number.isNaN(value) || history.requests[s] === 0) continue;
+      this.scratch[n++] = value;
+    }
+    return n;
+  }
+
+  /** Services reachable downstream of `service` on the graph (itself excluded unless on a cycle). */
+  private reach(service: string): Set<string> {
+    const cached = this.reachCache.get(service);
+    if (cached) return cached;
+    const seen = new Set<string>();
+    const stack = [...(this.downstream.get(service) ?? [])];
+    while (stack.length) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(this.downstream.get(next) ?? []));
+    }
+    this.reachCache.set(service, seen);
+    return seen;
+  }
+
+  private group(
+    t: number,
+    opened: Member[],
+    closed: { service: string; category: InsightCategory; end: number }[],
+  ): InsightEntry[] {
+    const fresh = new Set<Incident>();
+    const rootChanged = new Set<Incident>();
+    // Downstream services first, so an echo finds its cause's insight already there.
+    opened.sort(
+      (a, b) => this.reach(a.service).size - this.reach(b.service).size || (a.service < b.service ? -1 : 1),
+    );
+    for (const member of opened) {
+      const s = member.service;
+      const joinable = this.incidents
+        .filter((i) => {
+          if (i.root === s) return true;
+          const rootCategories = i.members.filter((m) => m.service === i.root).map((m) => m.category);
+          if (this.reach(s).has(i.root)) return rootCategories.some((c) => explains(c, member.category));
+          return this.reach(i.root).has(s) && rootCategories.some((c) => explains(member.category, c));
+        })
+        .sort((a, b) => a.start - b.start)[0];
+      if (!joinable) {
+        const incident: Incident = {
+          id: insightId(s, member.category, member.start),
+          start: member.start,
+          root: s,
+          members: [member],
+          published: { root: s, signature: '', observed: 0 },
+        };
+        this.incidents.push(incident);
+        fresh.add(incident);
+        continue;
+      }
+      const existing = joinable.members.find((m) => m.service === s && m.category === member.category);
+      if (existing) {
+        existing.open = true;
+        delete existing.end;
+        existing.last = member.last;
+        if (member.peak.score > existing.peak.score) existing.peak = member.peak;
+        existing.requests += member.requests;
+        existing.failures += member.failures;
+      } else joinable.members.push(member);
+      if (s !== joinable.root && this.reach(joinable.root).has(s)) {
+        joinable.root = s;
+        rootChanged.add(joinable);
+      }
+    }
+    for (const { service, category, end } of closed)
+      for (const incident of this.incidents)
+        for (const m of incident.members)
+          if (m.service === service && m.category === category && m.open) {
+            m.open = false;
+            m.end = end;
+          }
+
+    const events: InsightEntry[] = [];
+    const still: Incident[] = [];
+    for (const incident of this.incidents) {
+      if (incident.members.every((m) => !m.open)) {
+        events.push(this.entry(incident, 'CLOSED', t, 'closed'));
+        continue;
+      }
+      still.push(incident);
+      const primary = this.primary(incident);
+      const signature = this.signature(incident);
+      const observed = primary.last.observed;
+      const ratio = incident.published.observed > 0 ? observed / incident.published.observed : 1;
+      const impactChanged =
+        ratio >= this.lifecycle.updateImpactRatio || ratio <= 1 / this.lifecycle.updateImpactRatio;
+      const why = fresh.has(incident)
+        ? 'opened'
+        : rootChanged.has(incident)
+          ? 'root'
+          : signature !== incident.published.signature
+            ? 'spread'
+            : impactChanged
+              ? 'impact'
+              : undefined;
+      if (!why) continue;
+      events.push(this.entry(incident, 'ACTIVE', t, why));
+      incident.published = { root: incident.root, signature, observed };
+    }
+    this.incidents = still;
+    return events;
+  }
+
+  private signature(incident: Incident): string {
+    return incident.members
+      .map((m) => `${m.service}/${m.category}`)
+      .sort()
+      .join(',');
+  }
+
+  /** The root's series that opened first: its metric is the insight's. */
+  private primary(incident: Incident): Member {
+    const ofRoot = incident.members.filter((m) => m.service === incident.root);
+    return ofRoot.sort(
+      (a, b) => a.start - b.start || CATEGORY_INDEX[a.category] - CATEGORY_INDEX[b.category],
+    )[0]!;
+  }
+
+  private entry(
+    incident: Incident,
+    state: 'ACTIVE' | 'CLOSED',
+    t: number,
+    why: 'opened' | 'root' | 'spread' | 'impact' | 'closed',
+  ): InsightEntry {
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+    const primary = this.primary(incident);
+    const verdict = state === 'CLOSED' ? primary.peak : primary.last;
+    const latency = primary.category === 'LATENCY';
+    const metric = latency
+      ? {
+          Name: 'p95',
+          Observed: verdict.observed,
+          ExpectedLow: verdict.expectedLow,
+          ExpectedHigh: verdict.expectedHigh,
+          Unit: 'Seconds' as const,
+        }
+      : {
+          Name: `${primary.category.toLowerCase()}_rate`,
+          Observed: 100 * verdict.observed,
+          ExpectedLow: 100 * verdict.expectedLow,
+          ExpectedHigh: 100 * verdict.expectedHigh,
+          Unit: 'Percent' as const,
+        };
+    const what = latency
+      ? `p95 ${(verdict.observed * 1000).toFixed(0)} ms against an expected at most ${(verdict.expectedHigh * 1000).toFixed(0)} ms`
+      : `${primary.category.toLowerCase()} rate ${(100 * verdict.observed).toFixed(1)}% against an expected at most ${(100 * verdict.expectedHigh).toFixed(2)}%`;
+    const services = this.rankedServices(incident);
+    const others = services.filter((s) => s !== incident.root);
+    const summary = `${incident.root}: ${what}${others.length ? `; also anomalous: ${others.join(', ')}` : ''}`;
+    const impact = (m: Member) => ({
+      FaultCount: m.failures,
+      OkCount: Math.max(0, m.requests - m.failures),
+      TotalCount: m.requests,
+    });
+    // Client impact: the most-upstream anomalous service, where users meet the incident.
+    const client =
+      [...incident.members].sort(
+        (a, b) =>
+          this.reach(b.service).size - this.reach(a.service).size ||
+          CATEGORY_INDEX[a.category] - CATEGORY_INDEX[b.category],
+      )[0] ?? primary;
+    const end = Math.max(...incident.members.map((m) => m.end ?? 0));
+    const categories = INSIGHT_CATEGORIES.filter((c) =>
+      incident.members.some((m) => m.service === incident.root && m.category === c),
+    );
+    const event = {
+      opened: `Insight opened: ${summary}`,
+      root: `Root cause is now ${incident.root}: ${summary}`,
+      spread: `Insight spread: ${summary}`,
+      impact: `Impact changed: ${summary}`,
+      closed: `Insight closed: ${incident.root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
+    }[why];
+    return {
+      Source: this.options.source ?? INSIGHT_SOURCE,
+      DetailType: INSIGHT_DETAIL_TYPE,
+      Time: iso(t),
+      Detail: {
+        InsightId: incident.id,
+        State: state,
+        Categories: categories,
+        Summary: summary,
+        StartTime: iso(incident.start),
+        ...(state === 'CLOSED' && { EndTime: iso(end) }),
+        RootCauseServiceId: { Name: incident.root },
+        ClientRequestImpactStatistics: impact(client),
+        RootCauseServiceRequestImpactStatistics: impact(primary),
+        TopAnomalousServices: services.map((name) => ({ ServiceId: { Name: name } })),
+        Event: { EventTime: iso(t), Summary: event },
+        Metric: metric,
+        SampleTraceIds: [],
+      },
+    };
+  }
+
+  /** The root first, then the other anomalous services from downstream to upstream. */
+  private rankedServices(incident: Incident): string[] {
+    const others = [...new Set(incident.members.map((m) => m.service))].filter((s) => s !== incident.root);
+    others.sort((a, b) => this.reach(a).size - this.reach(b).size || (a < b ? -1 : 1));
+    return [incident.root, ...others];
+  }
+
+  /** Everything the detector remembers, as JSON-safe data for `_state/`. */
+  state(): DetectorState {
+    return {
+      version: 1,
+      next: this.next,
+      historyBuckets: this.historyBuckets,
+      services: Object.fromEntries([...this.services].map(([name, h]) => [name, h.serialize()])),
+      incidents: structuredClone(this.incidents),
+      edges: [...this.downstream].flatMap(([caller, callees]) =>
+        [...callees].map((c) => [caller, c] as [string, string]),
+      ),
+    };
+  }
+
+  private restore(state: DetectorState): void {
+    if (state.version !== 1)
+      throw new DetectorStateError(`unknown detector state version ${String(state.version)}`);
+    if (state.historyBuckets !== this.historyBuckets)
+      throw new DetectorStateError(
+        `the state keeps ${state.historyBuckets} buckets of history, this detector ${this.historyBuckets}: start afresh or keep historyDays`,
+      );
+    this.next = state.next;
+    for (const [name, data] of Object.entries(state.services))
+      this.services.set(name, ServiceHistory.restore(this.historyBuckets, data));
+    this.incidents = structuredClone(state.incidents);
+    this.addEdges(state.edges.map(([caller, callee]) => ({ caller, callee })));
+  }
+}
+
+/**
+ * Whether a downstream anomaly of category `down` can cause an upstream one of category `up`: failures
+ * propagate as failures and as latency (retries, timeouts); latency propagates as latency only.
+ */
+function explains(down: InsightCategory, up: InsightCategory): boolean {
+  return up === 'LATENCY' || down !== 'LATENCY';
+}
+
+/** The verdict as the insight reports it: anomalous (as decided), with the unrelaxed expected band. */
+function anomalous(verdict: Verdict): Verdict {
+  return { ...verdict, state: 'anomalous' };
+}
+
+function failures(b: Bucket | undefined, c: number): number {
+  if (!b) return 0;
+  return c === 0 ? b.faults : c === 1 ? b.errors : b.throttles;
 }
 
 /** Stable across replays and restarts: the same incident always has the same id. */
@@ -150,66 +707,43 @@ function insightId(service: string, category: string, start: number): string {
   return createHash('sha256').update(`${service}\u0000${category}\u0000${start}`).digest('hex').slice(0, 32);
 }
 
-function entry(
-  options: DetectOptions,
-  service: string,
-  category: InsightCategory,
-  open: OpenInsight,
-  state: 'ACTIVE' | 'CLOSED',
-  time: number,
-  verdict: Verdict,
-  end?: number,
-): InsightEntry {
-  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-  const latency = category === 'LATENCY';
-  const metric = latency
-    ? {
-        Name: 'p95',
-        Observed: verdict.observed,
-        ExpectedLow: verdict.expectedLow,
-        ExpectedHigh: verdict.expectedHigh,
-        Unit: 'Seconds' as const,
-      }
-    : {
-        Name: `${category.toLowerCase()}_rate`,
-        Observed: 100 * verdict.observed,
-        ExpectedLow: 100 * verdict.expectedLow,
-        ExpectedHigh: 100 * verdict.expectedHigh,
-        Unit: 'Percent' as const,
-      };
-  const what = latency
-    ? `p95 ${(verdict.observed * 1000).toFixed(0)} ms against an expected at most ${(verdict.expectedHigh * 1000).toFixed(0)} ms`
-    : `${category.toLowerCase()} rate ${(100 * verdict.observed).toFixed(1)}% against an expected at most ${(100 * verdict.expectedHigh).toFixed(2)}%`;
-  const summary = `${service}: ${what}`;
-  const impact = {
-    FaultCount: open.failures,
-    OkCount: Math.max(0, open.requests - open.failures),
-    TotalCount: open.requests,
-  };
-  return {
-    Source: options.source ?? INSIGHT_SOURCE,
-    DetailType: INSIGHT_DETAIL_TYPE,
-    Time: iso(time),
-    Detail: {
-      InsightId: open.id,
-      State: state,
-      Categories: [category],
-      Summary: summary,
-      StartTime: iso(open.start),
-      ...(end !== undefined && { EndTime: iso(end) }),
-      RootCauseServiceId: { Name: service },
-      ClientRequestImpactStatistics: impact,
-      RootCauseServiceRequestImpactStatistics: impact,
-      TopAnomalousServices: [{ ServiceId: { Name: service } }],
-      Event: {
-        EventTime: iso(time),
-        Summary:
-          state === 'ACTIVE'
-            ? `Insight opened: ${summary}`
-            : `Insight closed: ${service} back within its expected ${category.toLowerCase()}`,
-      },
-      Metric: metric,
-      SampleTraceIds: [],
-    },
-  };
+/**
+ * Replays the detector over [from, to) bucket by bucket, exactly as scheduled runs would (buckets before
+ * `from` warm the baselines), and returns the insight events in time order. Pure and deterministic: the
+ * same buckets and edges give the same events and insight ids.
+ */
+export function detectInsights(buckets: readonly Bucket[], options: DetectOptions): InsightEntry[] {
+  const detector = new Detector(options);
+  if (options.edges) detector.addEdges(options.edges);
+  return replay(detector, buckets, options.from, options.to);
+}
+
+/**
+ * Advances `detector` over every bucket from its next one (or the first in `buckets`) to `to`, emitting
+ * from `from` on. Returns the events.
+ */
+export function replay(
+  detector: Detector,
+  buckets: readonly Bucket[],
+  from: number,
+  to: number,
+  onBucket?: (t: number, buckets: readonly Bucket[]) => void,
+): InsightEntry[] {
+  const byTime = new Map<number, Bucket[]>();
+  let first = Number.POSITIVE_INFINITY;
+  for (const b of buckets) {
+    const list = byTime.get(b.bucket) ?? [];
+    list.push(b);
+    byTime.set(b.bucket, list);
+    if (b.bucket < first) first = b.bucket;
+  }
+  const start = detector.nextBucket ?? Math.floor(first / BUCKET_SECONDS) * BUCKET_SECONDS;
+  const events: InsightEntry[] = [];
+  if (!Number.isFinite(start)) return events;
+  for (let t = start; t < to; t += BUCKET_SECONDS) {
+    const at = byTime.get(t) ?? [];
+    events.push(...detector.advance(t, at, t >= from));
+    if (t >= from) onBucket?.(t, at);
+  }
+  return events;
 }

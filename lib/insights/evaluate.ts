@@ -27,7 +27,7 @@ export interface IncidentOutcome {
 export interface Evaluation {
   incidents: IncidentOutcome[];
   recall: number;
-  /** Insights overlapping a real (non-decoy) incident, of all insights opened. */
+  /** Insights that detect a labelled (non-decoy) incident, of all insights opened. */
   precision: number;
   insightsOpened: number;
   falseAlarms: number;
@@ -37,26 +37,37 @@ export interface Evaluation {
 
 /**
  * Scores opened insights against a labels file: an incident is detected by an insight of a matching
- * category on its service opening between its start and shortly after its end; a decoy is alerted on by
- * any insight on its service (any service, for traffic) opening during it. An insight is a false alarm when
- * it overlaps no real incident at all (upstream echoes of an incident count as true, not as alarms).
+ * category with its service as root cause (at any event of the insight) opening between its start and
+ * shortly after its end; a decoy is alerted on by any insight on its service (any service, for traffic)
+ * opening during it. An insight that detects no incident is a false alarm: an upstream echo left as an
+ * insight of its own counts against precision, as a user paged twice would count it.
  */
 export function evaluate(labels: LabelFile, entries: readonly InsightEntry[]): Evaluation {
-  const opened = entries.filter((e) => e.Detail.State === 'ACTIVE');
+  // One row per insight: its first event (when it opened), with the roots and categories it ever had.
+  const byId = new Map<string, { first: InsightEntry; roots: Set<string>; categories: Set<string> }>();
+  for (const e of entries) {
+    const seen = byId.get(e.Detail.InsightId) ?? { first: e, roots: new Set(), categories: new Set() };
+    byId.set(e.Detail.InsightId, seen);
+    seen.roots.add(e.Detail.RootCauseServiceId.Name);
+    for (const c of e.Detail.Categories) seen.categories.add(c);
+  }
+  const insights = [...byId.values()].filter((i) => i.first.Detail.State === 'ACTIVE');
+  const opened = insights.map((i) => i.first);
   const time = (iso: string) => Date.parse(iso) / 1000;
   const outcomes: IncidentOutcome[] = labels.incidents.map((incident) => {
     const start = time(incident.start);
     const end = time(incident.end);
-    const matching = opened.filter((e) => {
+    const matching = insights.flatMap(({ first: e, roots, categories }) => {
       const at = time(e.Detail.StartTime);
-      const sameService = incident.service === '*' || e.Detail.RootCauseServiceId.Name === incident.service;
-      if (incident.decoy) return sameService && at >= start - BUCKET_SECONDS && at <= end + GRACE_SECONDS;
-      return (
-        sameService &&
-        (ANSWERS[incident.category] ?? []).includes(e.Detail.Categories[0]!) &&
+      const sameService = incident.service === '*' || roots.has(incident.service);
+      if (incident.decoy)
+        return sameService && at >= start - BUCKET_SECONDS && at <= end + GRACE_SECONDS ? [e] : [];
+      return sameService &&
+        (ANSWERS[incident.category] ?? []).some((c) => categories.has(c)) &&
         at >= start - BUCKET_SECONDS &&
         at <= end + GRACE_SECONDS
-      );
+        ? [e]
+        : [];
     });
     const first = matching.map((e) => time(e.Time)).sort((a, b) => a - b)[0];
     return {
@@ -70,14 +81,8 @@ export function evaluate(labels: LabelFile, entries: readonly InsightEntry[]): E
       insightIds: matching.map((e) => e.Detail.InsightId),
     };
   });
-  const real = labels.incidents.filter((i) => !i.decoy);
-  const overlapsReal = (e: InsightEntry) =>
-    real.some(
-      (i) =>
-        time(e.Detail.StartTime) >= time(i.start) - BUCKET_SECONDS &&
-        time(e.Detail.StartTime) <= time(i.end) + GRACE_SECONDS,
-    );
-  const truePositives = opened.filter(overlapsReal).length;
+  const detecting = new Set(outcomes.filter((o) => !o.decoy).flatMap((o) => o.insightIds));
+  const truePositives = opened.filter((e) => detecting.has(e.Detail.InsightId)).length;
   const delays = outcomes
     .flatMap((o) => (o.delayBuckets === undefined ? [] : [o.delayBuckets]))
     .sort((a, b) => a - b);

@@ -1,5 +1,7 @@
+import type { DetectorOptions } from './detectors.js';
+import type { LifecycleOptions } from './lifecycle.js';
 import type { QueryEngine } from '../query/engine.js';
-import { BUCKET_SECONDS, type Bucket, detectInsights } from './detect.js';
+import { BUCKET_SECONDS, type Bucket, detectInsights, type Edge } from './detect.js';
 import type { InsightEntry } from './events.js';
 
 const SAMPLE_TRACES = 5;
@@ -11,10 +13,16 @@ const SAMPLE_TRACES = 5;
  */
 export async function detectOverLake(
   engine: QueryEngine,
-  options: { from?: number; to?: number; historyDays: number },
+  options: {
+    from?: number;
+    to?: number;
+    historyDays: number;
+    detector?: Partial<DetectorOptions>;
+    lifecycle?: Partial<LifecycleOptions>;
+  },
 ): Promise<{ entries: InsightEntry[]; buckets: number; from: number; to: number } | undefined> {
   const { rows: range } = await engine.query(
-    'SELECT min(epoch(bucket)) AS first, max(epoch(bucket)) AS last FROM service_buckets',
+    'SELECT min(to_unixtime(bucket)) AS first, max(to_unixtime(bucket)) AS last FROM service_buckets',
   );
   const first = range[0]?.first;
   const last = range[0]?.last;
@@ -22,14 +30,55 @@ export async function detectOverLake(
   const from = options.from ?? first + 3600;
   const to = options.to ?? last + BUCKET_SECONDS;
   const historyFrom = from - options.historyDays * 86_400;
-  const { rows } = await engine.query(
-    `SELECT service, epoch(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
-     WHERE bucket >= to_timestamp(${historyFrom}) AND bucket < to_timestamp(${to})`,
-  );
-  const entries = detectInsights(rows as unknown as Bucket[], { from, to });
-  for (const entry of entries)
-    if (entry.Detail.State === 'ACTIVE') entry.Detail.SampleTraceIds = await samples(engine, entry);
+  const rows = await readBuckets(engine, historyFrom, to);
+  const edges = await readEdges(engine, historyFrom, to);
+  const entries = detectInsights(rows, {
+    from,
+    to,
+    edges,
+    ...(options.detector && { detector: options.detector }),
+    ...(options.lifecycle && { lifecycle: options.lifecycle }),
+  });
+  await fillSamples(engine, entries);
   return { entries, buckets: rows.length, from, to };
+}
+
+/** Every service's 5-minute buckets in [from, to) (epoch seconds), from `service_buckets`. */
+export async function readBuckets(engine: QueryEngine, from: number, to: number): Promise<Bucket[]> {
+  const { rows } = await engine.query(
+    `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
+     WHERE ${dtBetween(from, to)} AND bucket >= from_unixtime(${from}) AND bucket < from_unixtime(${to})`,
+  );
+  return rows.map((r) => ({
+    service: String(r.service),
+    bucket: Number(r.bucket),
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    faults: Number(r.faults),
+    throttles: Number(r.throttles),
+    p95: r.p95 === null || r.p95 === undefined ? null : Number(r.p95),
+  }));
+}
+
+/** The service graph's edges seen in [from, to) (epoch seconds), from `service_edges`. */
+export async function readEdges(engine: QueryEngine, from: number, to: number): Promise<Edge[]> {
+  const { rows } = await engine.query(
+    `SELECT DISTINCT caller, callee FROM service_edges
+     WHERE ${dtBetween(from, to)} AND hour >= from_unixtime(${Math.floor(from / 3600) * 3600}) AND hour < from_unixtime(${to})`,
+  );
+  return rows.map((r) => ({ caller: String(r.caller), callee: String(r.callee) }));
+}
+
+/** Fills the sample traces of ACTIVE entries (opened or updated insights), a query per insight and root. */
+export async function fillSamples(engine: QueryEngine, entries: readonly InsightEntry[]): Promise<void> {
+  const cache = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.Detail.State !== 'ACTIVE') continue;
+    const key = `${entry.Detail.InsightId}/${entry.Detail.RootCauseServiceId.Name}`;
+    const found = cache.get(key) ?? (await samples(engine, entry));
+    cache.set(key, found);
+    entry.Detail.SampleTraceIds = found;
+  }
 }
 
 /** A few traces that show the anomaly: failing ones for rates, the slowest for latency. */
@@ -47,8 +96,16 @@ async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string
   const service = d.RootCauseServiceId.Name.replaceAll("'", "''");
   const { rows } = await engine.query(
     `SELECT trace_id FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
-     AND start_time >= TIMESTAMPTZ '${d.StartTime}' AND start_time < TIMESTAMPTZ '${d.Event.EventTime}' + INTERVAL '5' MINUTE
+     AND ${dtBetween(Date.parse(d.StartTime) / 1000, Date.parse(d.Event.EventTime) / 1000 + 300)}
+     AND start_time >= from_iso8601_timestamp('${d.StartTime}')
+     AND start_time < from_iso8601_timestamp('${d.Event.EventTime}') + INTERVAL '5' MINUTE
      ORDER BY duration DESC LIMIT ${SAMPLE_TRACES}`,
   );
   return rows.map((r) => r.trace_id as string);
+}
+
+/** A partition filter on `dt` for [from, to) in epoch seconds: Athena then scans only those days. */
+function dtBetween(from: number, to: number): string {
+  const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+  return `dt >= '${day(from)}' AND dt <= '${day(to)}'`;
 }

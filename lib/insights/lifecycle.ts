@@ -9,6 +9,11 @@ export const LIFECYCLE_DEFAULTS = {
   openAfter: 2,
   /** Consecutive normal buckets before an open insight closes. */
   closeAfter: 3,
+  /**
+   * An open insight is published again (State ACTIVE, same id) when its root cause's metric moves by this
+   * factor either way from what was last published, besides when its root cause or its spread changes.
+   */
+  updateImpactRatio: 2,
 } as const;
 
 export type LifecycleOptions = { -readonly [K in keyof typeof LIFECYCLE_DEFAULTS]: number };

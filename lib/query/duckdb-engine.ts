@@ -25,6 +25,9 @@ const DUCKDB_TYPES: Record<ColumnSpec['type'], string> = {
  */
 export const TRINO_SHIMS = [
   'CREATE OR REPLACE MACRO approx_percentile(x, p) AS quantile_disc(x, p)',
+  'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
+  'CREATE OR REPLACE MACRO from_unixtime(x) AS to_timestamp(x)',
+  'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
 ] as const;
 
 /**

@@ -9,9 +9,16 @@ import { simulate } from '../../lib/local/simulator/simulate.js';
 import { FsStore } from '../../lib/store/fs-store.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { runCli } from '../helpers/cli.js';
+import { insightSchemaValidator } from '../helpers/insight-schema.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+const readJsonl = async (path: string) =>
+  (await readFile(path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as InsightEntry);
 const TO = FROM + 8 * 3600;
 const scenario: Scenario = {
   ...DEFAULT_SCENARIO,
@@ -55,14 +62,15 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
       'detect',
       '--lake',
       join(dir, 'lake'),
+      '--from',
+      iso(FROM + 3600),
+      '--to',
+      iso(TO),
       '--sink',
       `jsonl:${join(dir, 'insights.jsonl')}`,
     ]);
     expect(run.code).toBe(0);
-    insights = (await readFile(join(dir, 'insights.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as InsightEntry);
+    insights = await readJsonl(join(dir, 'insights.jsonl'));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -94,5 +102,51 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
         e.Detail.Categories[0] === 'LATENCY' && Math.abs(Date.parse(e.Detail.StartTime) / 1000 - blip) < 1800,
     );
     expect(during).toEqual([]);
+  });
+
+  it('emits in scheduled runs, continued from _state/, exactly what the replay of the same range emits', async () => {
+    const sink = `jsonl:${join(dir, 'scheduled.jsonl')}`;
+    const lake = join(dir, 'lake');
+    const runs = [FROM + 4 * 3600, FROM + 4 * 3600, FROM + 5.5 * 3600, TO];
+    const messages: string[] = [];
+    for (const now of runs) {
+      const run = await runCli([
+        'detect',
+        '--lake',
+        lake,
+        '--now',
+        iso(now),
+        '--lag-minutes',
+        '0',
+        '--sink',
+        sink,
+      ]);
+      expect(run.code).toBe(0);
+      messages.push(run.err);
+    }
+    expect(messages[1]).toMatch(/nothing new to judge/);
+    const scheduled = await readJsonl(join(dir, 'scheduled.jsonl'));
+    // The first run judges the hour before its "now", warming up on everything before.
+    const replay = await runCli([
+      'detect',
+      '--lake',
+      lake,
+      '--from',
+      iso(FROM + 3 * 3600),
+      '--to',
+      iso(TO),
+      '--sink',
+      `jsonl:${join(dir, 'replay.jsonl')}`,
+    ]);
+    expect(replay.code).toBe(0);
+    const replayed = await readJsonl(join(dir, 'replay.jsonl'));
+    expect(scheduled.length).toBeGreaterThan(0);
+    expect(scheduled).toEqual(replayed);
+  });
+
+  it('emits only events that validate against the published JSON Schema', async () => {
+    const validate = await insightSchemaValidator();
+    expect(insights.length).toBeGreaterThan(0);
+    for (const entry of insights) expect(validate(entry), JSON.stringify(validate.errors)).toBe(true);
   });
 });

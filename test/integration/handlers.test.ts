@@ -1,8 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunReport } from '../../lib/export/run.js';
+import {
+  DETECTOR_STATE_KEY,
+  type DetectRunReport,
+  SCHEDULED_DETECT_DEFAULTS,
+} from '../../lib/insights/scheduled.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { lambdaContext, sqsEvent } from '../helpers/lambda.js';
@@ -98,5 +103,29 @@ describe('Lambda handlers against xray-local and a folder lake', () => {
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     process.env.LAKE_ROOT = lake;
+  });
+
+  it('detect-anomalies judges the newest buckets of the exported lake, writes EMF metrics and keeps its state', async () => {
+    vi.resetModules();
+    const insights = join(lake, '..', `${basename(lake)}-insights.jsonl`);
+    Object.assign(process.env, { INSIGHT_SINK: `jsonl:${insights}`, DETECT_LAG_MINUTES: '0' });
+    const { handler } = await import('../../functions/detect-anomalies.js');
+    output.length = 0;
+    const first = (await handler({}, lambdaContext())) as DetectRunReport;
+    expect(first.buckets).toBe(SCHEDULED_DETECT_DEFAULTS.firstRunBuckets);
+    expect(first.services).toBeGreaterThanOrEqual(5);
+    expect((await stat(join(lake, DETECTOR_STATE_KEY))).size).toBe(first.stateBytes);
+    const emf = output
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"') && line.includes('"Service"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(new Set(emf.map((m) => m.Service)).size).toBe(first.services);
+    expect(emf.every((m) => typeof m.RequestCount === 'number' && typeof m.AnomalyScore === 'number')).toBe(
+      true,
+    );
+    const second = (await handler({}, lambdaContext())) as DetectRunReport;
+    expect(second.from).toBe(first.to);
+    expect(second.buckets).toBeLessThanOrEqual(1);
+    await rm(insights, { force: true });
   });
 });

@@ -178,7 +178,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
         `  npx xray-lake query --lake ${lakeRoot} --view service_edges --from now-1d\n` +
         `  npx xray-lake query --lake ${lakeRoot} --sql "SELECT service, operation, max(p95) FROM operation_latency GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"\n` +
         `  npx xray-lake detect --lake ${lakeRoot} --sink stdout\n` +
-        "\nStill to come: grouping an incident's insights by root cause, EventBridge and CloudWatch publishing, and an HTML report.\n",
+        "\nStill to come: the HTML report.\n",
     );
     return 0;
   } finally {

@@ -1,70 +1,166 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DETECT_DEFAULTS } from '../../insights/detect.js';
+import { InsightsError } from '../../insights/errors.js';
 import type { InsightPublisher } from '../../insights/events.js';
+import { EventBridgePublisher } from '../../insights/eventbridge-publisher.js';
 import { ConsolePublisher, JsonlPublisher } from '../../insights/jsonl-publisher.js';
 import { detectOverLake } from '../../insights/lake.js';
+import { METRICS_NAMESPACE, type MetricsSink, PutMetricDataSink } from '../../insights/metrics.js';
+import { runScheduledDetect, SCHEDULED_DETECT_DEFAULTS } from '../../insights/scheduled.js';
+import { AthenaEngine } from '../../query/athena-engine.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
+import type { QueryEngine } from '../../query/engine.js';
 import { parseLakeRoot } from '../../store/object-store.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
-import type { CommandIO } from '../io.js';
+import { type CommandIO, openLake } from '../io.js';
 
 export const detectFlags = {
-  lake: { type: 'string', required: true, description: 'lake root: a folder', placeholder: 'ROOT' },
+  lake: {
+    type: 'string',
+    required: true,
+    description: 'lake root: a folder (DuckDB) or s3://bucket/prefix (Athena)',
+    placeholder: 'ROOT',
+  },
   from: {
     type: 'time',
-    description: 'first bucket judged (default: the lake’s first day + 1 hour of warm-up)',
+    description: 'replay: first bucket judged (without --from/--to: one scheduled run, state in _state/)',
     placeholder: 'ISO',
   },
   to: {
     type: 'time',
-    description: 'end of the replay (default: the lake’s last bucket)',
+    description: 'replay: end of the range (default: the lake’s last bucket)',
+    placeholder: 'ISO',
+  },
+  now: {
+    type: 'time',
+    description: 'scheduled run: judge as if it were this time (default: the clock)',
     placeholder: 'ISO',
   },
   sink: {
     type: 'string',
     default: 'stdout',
-    description: 'stdout or jsonl:PATH (eventbridge:BUS comes with publishing)',
+    description: 'stdout, jsonl:PATH or eventbridge:BUS',
+    placeholder: 'SINK',
+  },
+  metrics: {
+    type: 'string',
+    default: 'none',
+    description: `none, or cloudwatch[:NAMESPACE] (PutMetricData; default namespace ${METRICS_NAMESPACE})`,
     placeholder: 'SINK',
   },
   'history-days': {
     type: 'number',
-    min: 0,
+    min: 1,
     max: 30,
-    default: 7,
-    description: 'history read before --from for baselines',
+    default: DETECT_DEFAULTS.historyDays,
+    description: 'days of history baselines look back over',
     placeholder: 'DAYS',
   },
+  'lag-minutes': {
+    type: 'number',
+    min: 0,
+    default: SCHEDULED_DETECT_DEFAULTS.lagMinutes,
+    description: 'scheduled run: buckets younger than this wait for the next run',
+    placeholder: 'MIN',
+  },
+  workgroup: {
+    type: 'string',
+    default: 'xray-lake',
+    description: 'Athena workgroup (s3:// lakes)',
+    placeholder: 'NAME',
+  },
+  database: {
+    type: 'string',
+    default: 'xray_lake',
+    description: 'Athena (Glue) database',
+    placeholder: 'NAME',
+  },
+  region: { type: 'string', default: 'us-east-1', description: 'AWS region', placeholder: 'REGION' },
 } satisfies FlagSpecs;
 
-/** `xray-lake detect`: replays the detectors over the lake bucket by bucket, as the schedule would. */
+/**
+ * `xray-lake detect`: with `--from`/`--to`, replays the detector over the range bucket by bucket, exactly as
+ * the schedule would, without touching the state; without them, one scheduled run that continues from the
+ * state in the lake's `_state/` (what the Lambda does every five minutes).
+ */
 export async function runDetect(argv: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags('detect', argv, detectFlags);
+  const replay = flags.from !== undefined || flags.to !== undefined;
+  if (replay && flags.now !== undefined)
+    throw new UsageError('--now goes with a scheduled run; a replay takes --from/--to', 'detect');
+  const publisher = openSink(flags.sink!, flags.region!, io);
+  const metrics = openMetrics(flags.metrics!, flags.region!);
   const root = parseLakeRoot(flags.lake!);
-  if (root.kind === 's3')
-    throw new UsageError('--lake: detect reads folder lakes on DuckDB in this build', 'detect');
-  const sink = flags.sink!;
-  let publisher: InsightPublisher;
-  if (sink === 'stdout') publisher = new ConsolePublisher(io.out);
-  else if (sink.startsWith('jsonl:') && sink.length > 6) publisher = new JsonlPublisher(sink.slice(6));
-  else throw new UsageError(`--sink: expected stdout or jsonl:PATH, got "${sink}"`, 'detect');
-
-  const engine = await DuckDbEngine.open(root.path);
+  const engine: QueryEngine =
+    root.kind === 's3'
+      ? new AthenaEngine(
+          { workgroup: flags.workgroup!, database: flags.database! },
+          new AthenaClient({ region: flags.region! }),
+        )
+      : await DuckDbEngine.open(root.path);
   try {
-    const result = await detectOverLake(engine, {
-      ...(flags.from !== undefined && { from: flags.from }),
-      ...(flags.to !== undefined && { to: flags.to }),
-      historyDays: flags['history-days']!,
-    });
-    if (!result) {
-      io.err('xray-lake detect: the lake has no traces yet\n');
+    if (replay) {
+      const result = await detectOverLake(engine, {
+        ...(flags.from !== undefined && { from: flags.from }),
+        ...(flags.to !== undefined && { to: flags.to }),
+        historyDays: flags['history-days']!,
+      });
+      if (!result) {
+        io.err('xray-lake detect: the lake has no traces yet\n');
+        return 0;
+      }
+      await publisher.publish(result.entries);
+      const opened = new Set(result.entries.map((e) => e.Detail.InsightId)).size;
+      io.err(`${opened} insights, ${result.entries.length} events, over ${result.buckets} service buckets\n`);
       return 0;
     }
-    await publisher.publish(result.entries);
-    const opened = result.entries.filter((e) => e.Detail.State === 'ACTIVE').length;
+    const report = await runScheduledDetect(
+      {
+        engine,
+        store: openLake(flags.lake!, { region: flags.region! }),
+        publisher,
+        ...(metrics && { metrics }),
+      },
+      {
+        ...SCHEDULED_DETECT_DEFAULTS,
+        lagMinutes: flags['lag-minutes']!,
+        historyDays: flags['history-days']!,
+      },
+      flags.now !== undefined ? new Date(flags.now * 1000) : new Date(),
+    );
+    const iso = (s: number) => new Date(s * 1000).toISOString();
     io.err(
-      `${opened} insights opened, ${result.entries.length - opened} closed, over ${result.buckets} service buckets\n`,
+      report.to > report.from
+        ? `judged ${report.buckets} buckets [${iso(report.from)}, ${iso(report.to)}) of ${report.services} services: ` +
+            `${report.opened} opened, ${report.updated} updated, ${report.closed} closed, ${report.activeInsights} active\n`
+        : `nothing new to judge before ${iso(report.from)} (buckets wait ${flags['lag-minutes']} minutes)\n`,
     );
     return 0;
+  } catch (error) {
+    if (error instanceof InsightsError) {
+      io.err(`xray-lake detect: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
   } finally {
     await engine.close();
   }
+}
+
+function openSink(sink: string, region: string, io: CommandIO): InsightPublisher {
+  if (sink === 'stdout') return new ConsolePublisher(io.out);
+  if (sink.startsWith('jsonl:') && sink.length > 6) return new JsonlPublisher(sink.slice(6));
+  if (sink.startsWith('eventbridge:') && sink.length > 12)
+    return new EventBridgePublisher(sink.slice(12), new EventBridgeClient({ region }));
+  throw new UsageError(`--sink: expected stdout, jsonl:PATH or eventbridge:BUS, got "${sink}"`, 'detect');
+}
+
+function openMetrics(spec: string, region: string): MetricsSink | undefined {
+  if (spec === 'none') return undefined;
+  if (spec === 'cloudwatch' || (spec.startsWith('cloudwatch:') && spec.length > 11))
+    return new PutMetricDataSink(spec.slice(11) || METRICS_NAMESPACE, new CloudWatchClient({ region }));
+  throw new UsageError(`--metrics: expected none or cloudwatch[:NAMESPACE], got "${spec}"`, 'detect');
 }

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_SECONDS, type Bucket, detectInsights } from '../../../lib/insights/detect.js';
+import { Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
+import { DetectorStateError } from '../../../lib/insights/errors.js';
+import { at, series } from '../../helpers/buckets.js';
 import { INSIGHT_DETAIL_TYPE } from '../../../lib/insights/events.js';
-
-const T0 = 1_800_000_000 - (1_800_000_000 % BUCKET_SECONDS);
-/** A service with `n` buckets of steady traffic; `shape(i)` overrides bucket i. */
-function series(service: string, n: number, shape: (i: number) => Partial<Bucket> = () => ({})): Bucket[] {
-  return Array.from({ length: n }, (_, i) => ({
-    service,
-    bucket: T0 + i * BUCKET_SECONDS,
-    requests: 200,
-    errors: 2,
-    faults: i % 10 === 0 ? 1 : 0,
-    throttles: 0,
-    p95: 0.2 + 0.01 * Math.sin(i),
-    ...shape(i),
-  }));
-}
-const at = (i: number) => T0 + i * BUCKET_SECONDS;
 
 describe('detectInsights', () => {
   it('opens a fault insight after two anomalous buckets and closes it after three normal ones', () => {
@@ -57,5 +43,147 @@ describe('detectInsights', () => {
     expect(detectInsights(buckets, { from: at(12), to: at(60) }).map((e) => e.Detail.InsightId)).toEqual(
       first.map((e) => e.Detail.InsightId),
     );
+  });
+
+  it('makes one insight of an incident whose faults echo upstream, rooted at the farthest-downstream service', () => {
+    const edges = [
+      { caller: 'frontend', callee: 'checkout' },
+      { caller: 'checkout', callee: 'payments' },
+      { caller: 'frontend', callee: 'search' },
+    ];
+    const failing = (i: number) => (i >= 30 && i < 36 ? { faults: 60 } : {});
+    // The echo opens a bucket before the cause: the root must move down when the cause opens.
+    const buckets = [
+      ...series('frontend', 60, (i) => (i >= 29 && i < 36 ? { faults: 60 } : {})),
+      ...series('checkout', 60, failing),
+      ...series('payments', 60, failing),
+      ...series('search', 60),
+    ];
+    const events = detectInsights(buckets, { from: at(12), to: at(60), edges });
+    expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+    expect(
+      events.map((e) => [
+        e.Detail.State,
+        e.Detail.RootCauseServiceId.Name,
+        e.Detail.Event.Summary.split(':')[0],
+      ]),
+    ).toEqual([
+      ['ACTIVE', 'frontend', 'Insight opened'],
+      ['ACTIVE', 'payments', 'Root cause is now payments'],
+      ['CLOSED', 'payments', 'Insight closed'],
+    ]);
+    const closed = events.at(-1)!.Detail;
+    expect(closed.TopAnomalousServices.map((s) => s.ServiceId.Name)).toEqual([
+      'payments',
+      'checkout',
+      'frontend',
+    ]);
+    expect(closed.Categories).toEqual(['FAULT']);
+    expect(closed.ClientRequestImpactStatistics.TotalCount).toBeGreaterThan(0);
+  });
+
+  it('keeps unrelated incidents apart, and does not blame a downstream slowdown for upstream faults', () => {
+    const edges = [
+      { caller: 'checkout', callee: 'payments' },
+      { caller: 'frontend', callee: 'search' },
+    ];
+    const buckets = [
+      ...series('checkout', 60, (i) => (i >= 30 && i < 36 ? { faults: 60 } : {})),
+      ...series('payments', 60, (i) => (i >= 30 && i < 40 ? { p95: 1.5 } : {})),
+      ...series('search', 60, (i) => (i >= 30 && i < 36 ? { errors: 80 } : {})),
+    ];
+    const opened = detectInsights(buckets, { from: at(12), to: at(60), edges }).filter(
+      (e) => e.Detail.State === 'ACTIVE',
+    );
+    expect(opened.map((e) => [e.Detail.RootCauseServiceId.Name, e.Detail.Categories]).sort()).toEqual([
+      ['checkout', ['FAULT']],
+      ['payments', ['LATENCY']],
+      ['search', ['ERROR']],
+    ]);
+  });
+
+  it('publishes an update when the impact moves by the update ratio', () => {
+    const buckets = series('checkout', 60, (i) =>
+      i >= 30 && i < 34 ? { faults: 20 } : i >= 34 && i < 40 ? { faults: 120 } : {},
+    );
+    const events = detectInsights(buckets, { from: at(12), to: at(60) });
+    expect(events.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual([
+      'Insight opened',
+      'Impact changed',
+      'Insight closed',
+    ]);
+    expect(events[1]!.Detail.Metric.Observed).toBeCloseTo(60, 6);
+  });
+
+  it('holds an insight open while its series hovers near the threshold (hysteresis)', () => {
+    // Baseline 1% faults on a busy service. 8% opens it; 1.9% (p ≈ 0.007) holds it open, though 1.9%
+    // alone opens nothing.
+    const shape = (opening: boolean) => (i: number) => ({
+      requests: 1000,
+      errors: 0,
+      faults: opening && i >= 30 && i < 32 ? 80 : i >= 32 && i < 50 ? 19 : 10,
+    });
+    const events = detectInsights(series('checkout', 80, shape(true)), { from: at(12), to: at(80) });
+    expect(events.map((e) => [e.Detail.State, e.Time, e.Detail.Event.Summary.split(':')[0]])).toEqual([
+      ['ACTIVE', new Date(at(31) * 1000).toISOString(), 'Insight opened'],
+      ['ACTIVE', new Date(at(32) * 1000).toISOString(), 'Impact changed'], // 8% → 1.9%: more than halved
+      ['CLOSED', new Date(at(52) * 1000).toISOString(), 'Insight closed'],
+    ]);
+    expect(detectInsights(series('checkout', 80, shape(false)), { from: at(12), to: at(80) })).toEqual([]);
+  });
+
+  it('catches a quiet service failing steadily by aggregating its buckets', () => {
+    // Four requests a bucket, one or two failing: never rateMinFailures in one bucket.
+    const buckets = series('reports', 80, (i) => ({
+      requests: 4,
+      errors: 0,
+      faults: i >= 40 && i < 60 ? 1 + (i % 2) : 0,
+      p95: null,
+    }));
+    const events = detectInsights(buckets, { from: at(12), to: at(80) });
+    expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+    expect(events.map((e) => [e.Detail.State, e.Detail.Categories[0]])).toContainEqual(['CLOSED', 'FAULT']);
+    expect(Date.parse(events[0]!.Time) / 1000).toBeLessThanOrEqual(at(44));
+    expect(Date.parse(events.at(-1)!.Time) / 1000).toBeLessThanOrEqual(at(64));
+  });
+
+  it('resumed from its saved state, emits exactly what one continuous run does', () => {
+    const edges = [{ caller: 'checkout', callee: 'payments' }];
+    const buckets = [
+      ...series('checkout', 90, (i) =>
+        i >= 30 && i < 36 ? { faults: 60 } : i >= 60 && i < 70 ? { p95: 2 } : {},
+      ),
+      ...series('payments', 90, (i) => (i >= 30 && i < 36 ? { faults: 60 } : {})),
+    ];
+    const whole = detectInsights(buckets, { from: at(12), to: at(90), edges });
+    expect(whole.length).toBeGreaterThanOrEqual(4);
+    const pieces = [];
+    let saved: ReturnType<Detector['state']> | undefined;
+    for (const [from, to] of [
+      [at(0), at(33)],
+      [at(33), at(34)],
+      [at(34), at(65)],
+      [at(65), at(90)],
+    ] as const) {
+      const detector = new Detector({}, saved && JSON.parse(JSON.stringify(saved)));
+      detector.addEdges(edges);
+      pieces.push(
+        ...replay(
+          detector,
+          buckets.filter((b) => b.bucket < to),
+          Math.max(from, at(12)),
+          to,
+        ),
+      );
+      saved = detector.state();
+    }
+    expect(pieces).toEqual(whole);
+  });
+
+  it('refuses buckets out of order and a state kept with another history length', () => {
+    const detector = new Detector();
+    detector.advance(at(0), series('a', 1));
+    expect(() => detector.advance(at(2), [])).toThrow(DetectorStateError);
+    expect(() => new Detector({ historyDays: 3 }, detector.state())).toThrow(/history/);
   });
 });

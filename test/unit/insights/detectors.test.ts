@@ -93,15 +93,19 @@ describe('latencyVerdict', () => {
 
   it('flags a slowdown and not ordinary wobble', () => {
     expect(latencyVerdict({ value: 0.21, requests: 100 }, steady).state).toBe('normal');
-    const slow = latencyVerdict({ value: 0.4, requests: 100 }, steady);
+    const slow = latencyVerdict({ value: 0.45, requests: 100 }, steady);
     expect(slow.state).toBe('anomalous');
     expect(slow.score).toBeGreaterThan(DETECTOR_DEFAULTS.latencyZ);
   });
 
   it('needs a practical increase as well as a statistical one on a very steady series', () => {
     const flat = Array.from({ length: 48 }, () => 0.1);
-    expect(latencyVerdict({ value: 0.115, requests: 100 }, flat).state).toBe('normal');
-    expect(latencyVerdict({ value: 0.2, requests: 100 }, flat).state).toBe('anomalous');
+    const smaller = { latencyMinIncrease: 0.25 };
+    expect(latencyVerdict({ value: 0.115, requests: 100 }, flat, smaller).state).toBe('normal');
+    expect(latencyVerdict({ value: 0.13, requests: 100 }, flat, smaller).state).toBe('anomalous');
+    // The default asks for a doubling of the baseline median.
+    expect(latencyVerdict({ value: 0.19, requests: 100 }, flat).state).toBe('normal');
+    expect(latencyVerdict({ value: 0.21, requests: 100 }, flat).state).toBe('anomalous');
   });
 
   it('gives no verdict on a bucket with too few requests', () => {
@@ -111,6 +115,7 @@ describe('latencyVerdict', () => {
   it('is robust to outliers in its baseline', () => {
     const spiky = [...steady.slice(0, 40), 5, 6, 7];
     expect(latencyVerdict({ value: 0.45, requests: 100 }, spiky).state).toBe('anomalous');
+    expect(latencyVerdict({ value: 0.3, requests: 100 }, spiky).state).toBe('normal');
   });
 });
 

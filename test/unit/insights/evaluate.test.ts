@@ -65,7 +65,7 @@ describe('evaluate', () => {
   it('counts hits with their delay, misses, false alarms and alerted decoys', () => {
     const result = evaluate(labels, [
       insight('checkout', 'FAULT', '2026-11-20T10:05:00.000Z', '2026-11-20T10:10:00.000Z'),
-      insight('shop-api', 'FAULT', '2026-11-20T10:05:00.000Z', '2026-11-20T10:10:00.000Z'), // an upstream echo: not an alarm
+      insight('shop-api', 'FAULT', '2026-11-20T10:05:00.000Z', '2026-11-20T10:10:00.000Z'), // an echo left on its own: a second page
       insight('checkout', 'LATENCY', '2026-11-20T15:00:00.000Z', '2026-11-20T15:05:00.000Z'), // the decoy
       insight('reports', 'FAULT', '2026-11-20T20:00:00.000Z', '2026-11-20T20:05:00.000Z'), // nothing happened then
     ]);
@@ -77,11 +77,25 @@ describe('evaluate', () => {
     expect(result).toMatchObject({
       recall: 0.5,
       insightsOpened: 4,
-      falseAlarms: 2,
+      falseAlarms: 3,
       decoysAlerted: 1,
       medianDelayBuckets: 2,
     });
-    expect(result.precision).toBeCloseTo(0.5, 12);
+    expect(result.precision).toBeCloseTo(0.25, 12);
+  });
+
+  it('credits an insight whose root cause moved to the incident’s service in a later update', () => {
+    const opened = insight('shop-api', 'FAULT', '2026-11-20T10:05:00.000Z', '2026-11-20T10:10:00.000Z');
+    const update = structuredClone(opened);
+    update.Time = '2026-11-20T10:15:00.000Z';
+    update.Detail.RootCauseServiceId = { Name: 'checkout' };
+    const result = evaluate(labels, [opened, update]);
+    expect(result.incidents[0]).toMatchObject({
+      detected: true,
+      delayBuckets: 2,
+      insightIds: [opened.Detail.InsightId],
+    });
+    expect(result).toMatchObject({ insightsOpened: 1, falseAlarms: 0 });
   });
 
   it('does not credit an insight of the wrong category', () => {

@@ -1,0 +1,94 @@
+import { parseLakeRoot } from '../store/object-store.js';
+import { DETECT_DEFAULTS } from './detect.js';
+import { InsightsError } from './errors.js';
+import { SCHEDULED_DETECT_DEFAULTS } from './scheduled.js';
+
+/** A bad environment variable of the detection Lambda, named. */
+export class DetectConfigError extends InsightsError {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+/** The detection Lambda's deployed configuration, read once at cold start. */
+export interface DetectConfig {
+  /** `s3://bucket/prefix` (read through Athena), or a folder (DuckDB, for running the handler locally). */
+  lakeRoot: string;
+  athenaWorkgroup: string;
+  athenaDatabase: string;
+  /** `eventbridge:BUS`, `jsonl:PATH` or `stdout`. */
+  sink: string;
+  source: string;
+  metricsNamespace: string;
+  lagMinutes: number;
+  historyDays: number;
+  maxBuckets: number;
+  firstRunBuckets: number;
+}
+
+/** Environment variables, by config field: the handler's contract with infra/. */
+export const DETECT_ENV = {
+  lakeRoot: 'LAKE_ROOT',
+  athenaWorkgroup: 'ATHENA_WORKGROUP',
+  athenaDatabase: 'ATHENA_DATABASE',
+  sink: 'INSIGHT_SINK',
+  source: 'INSIGHT_SOURCE',
+  metricsNamespace: 'INSIGHT_METRICS_NAMESPACE',
+  lagMinutes: 'DETECT_LAG_MINUTES',
+  historyDays: 'DETECT_HISTORY_DAYS',
+  maxBuckets: 'DETECT_MAX_BUCKETS',
+} as const;
+
+/** Reads and checks the detection configuration; a bad value throws {@link DetectConfigError} naming it. */
+export function detectConfigFromEnv(env: Record<string, string | undefined>): DetectConfig {
+  const lakeRoot = env[DETECT_ENV.lakeRoot];
+  if (!lakeRoot) throw new DetectConfigError(DETECT_ENV.lakeRoot, 'required: s3://bucket/prefix of the lake');
+  parseLakeRoot(lakeRoot);
+  const sink = env[DETECT_ENV.sink];
+  if (!sink) throw new DetectConfigError(DETECT_ENV.sink, 'required: eventbridge:BUS, jsonl:PATH or stdout');
+  if (!/^(eventbridge:[A-Za-z0-9._\-/:]+|jsonl:.+|stdout)$/.test(sink))
+    throw new DetectConfigError(
+      DETECT_ENV.sink,
+      `expected eventbridge:BUS, jsonl:PATH or stdout, got "${sink}"`,
+    );
+  const number = (
+    field: 'lagMinutes' | 'historyDays' | 'maxBuckets',
+    fallback: number,
+    min: number,
+    max: number,
+  ) => {
+    const raw = env[DETECT_ENV[field]];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new DetectConfigError(
+        DETECT_ENV[field],
+        `expected a whole number from ${min} to ${max}, got "${raw}"`,
+      );
+    return value;
+  };
+  const name = (
+    field: 'athenaWorkgroup' | 'athenaDatabase' | 'source' | 'metricsNamespace',
+    fallback: string,
+  ) => {
+    const value = env[DETECT_ENV[field]] || fallback;
+    if (!/^[A-Za-z0-9._\-/]{1,128}$/.test(value))
+      throw new DetectConfigError(DETECT_ENV[field], `"${value}" is not a valid name`);
+    return value;
+  };
+  return {
+    lakeRoot,
+    sink,
+    athenaWorkgroup: name('athenaWorkgroup', 'xray-lake'),
+    athenaDatabase: name('athenaDatabase', 'xray_lake'),
+    source: name('source', 'xray-lake'),
+    metricsNamespace: name('metricsNamespace', 'XRayLake'),
+    lagMinutes: number('lagMinutes', SCHEDULED_DETECT_DEFAULTS.lagMinutes, 0, 1440),
+    historyDays: number('historyDays', DETECT_DEFAULTS.historyDays, 1, 30),
+    maxBuckets: number('maxBuckets', SCHEDULED_DETECT_DEFAULTS.maxBuckets, 1, 8640),
+    firstRunBuckets: SCHEDULED_DETECT_DEFAULTS.firstRunBuckets,
+  };
+}

@@ -1,0 +1,28 @@
+/** Errors of the insights module, carrying what they concern. */
+export class InsightsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The detector's saved state does not fit this detector, or buckets came out of order. */
+export class DetectorStateError extends InsightsError {}
+
+/**
+ * Some insight entries could not be published. `failed` holds each entry with the destination's error code
+ * and message; the other entries of the batch were delivered.
+ */
+export class PublishError extends InsightsError {
+  constructor(
+    readonly destination: string,
+    readonly failed: readonly { insightId: string; code: string; message: string }[],
+  ) {
+    super(
+      `${failed.length} insight event(s) not published to ${destination}: ${failed
+        .slice(0, 3)
+        .map((f) => `${f.insightId} (${f.code}: ${f.message})`)
+        .join('; ')}${failed.length > 3 ? '; …' : ''}`,
+    );
+  }
+}

@@ -1,0 +1,167 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { QueryEngine } from '../query/engine.js';
+import { PreconditionFailedError } from '../store/errors.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { BUCKET_SECONDS, type Bucket, Detector, type DetectorState, replay } from './detect.js';
+import type { DetectorOptions } from './detectors.js';
+import { DetectorStateError } from './errors.js';
+import type { InsightEntry, InsightPublisher } from './events.js';
+import { fillSamples, readBuckets, readEdges } from './lake.js';
+import type { LifecycleOptions } from './lifecycle.js';
+import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.js';
+
+/** Where scheduled detection keeps its memory: baselines, series lifecycles, open insights, an outbox. */
+export const DETECTOR_STATE_KEY = '_state/insights/detector.json.gz';
+
+export const SCHEDULED_DETECT_DEFAULTS = {
+  /** Buckets younger than this are not judged yet: the exporter's lag plus its run time. */
+  lagMinutes: 15,
+  /** Buckets one run judges at most; a detector that fell behind catches up over several runs. */
+  maxBuckets: 288,
+  /** On the very first run, the buckets judged (emitting insights) after warming up on history. */
+  firstRunBuckets: 12,
+} as const;
+
+export interface ScheduledDetectConfig {
+  lagMinutes: number;
+  historyDays: number;
+  maxBuckets: number;
+  firstRunBuckets: number;
+  detector?: Partial<DetectorOptions>;
+  lifecycle?: Partial<LifecycleOptions>;
+  source?: string;
+}
+
+export interface ScheduledDetectDeps {
+  engine: QueryEngine;
+  /** The lake's store: the state lives under `_state/`. */
+  store: ObjectStore;
+  publisher: InsightPublisher;
+  metrics?: MetricsSink;
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** What one scheduled run did, also logged. */
+export interface DetectRunReport {
+  /** Epoch seconds: buckets in [from, to) were judged. Equal when there was nothing new. */
+  from: number;
+  to: number;
+  buckets: number;
+  services: number;
+  opened: number;
+  updated: number;
+  closed: number;
+  activeInsights: number;
+  /** Entries left unpublished by an earlier run (the outbox) and published by this one. */
+  redelivered: number;
+  stateBytes: number;
+}
+
+interface SavedState {
+  detector: DetectorState;
+  /** Events decided but not yet confirmed published: sent first by the next run. */
+  outbox: InsightEntry[];
+}
+
+/**
+ * One scheduled detection run: loads the detector's state from `_state/`, judges every complete bucket
+ * since the last run (at most `maxBuckets`), and publishes the events. The events are saved in the state
+ * (an outbox) before they are published and cleared after, with conditional writes: a crash after deciding
+ * loses nothing (the next run sends the outbox), a restart never decides an insight twice, and two
+ * overlapping runs cannot both advance (the second's write fails and it publishes nothing). Delivery is
+ * at least once: a consumer deduplicates on InsightId + Event.EventTime.
+ */
+export async function runScheduledDetect(
+  deps: ScheduledDetectDeps,
+  config: ScheduledDetectConfig,
+  now: Date = new Date(),
+): Promise<DetectRunReport> {
+  const log = deps.log ?? (() => {});
+  const loaded = await loadState(deps.store);
+  let etag = loaded?.etag ?? null;
+  let redelivered = 0;
+  if (loaded && loaded.state.outbox.length > 0) {
+    await deps.publisher.publish(loaded.state.outbox);
+    redelivered = loaded.state.outbox.length;
+    ({ etag } = await saveState(deps.store, { ...loaded.state, outbox: [] }, etag));
+    log('outbox redelivered', { entries: redelivered });
+  }
+  const detector = new Detector(
+    {
+      historyDays: config.historyDays,
+      ...(config.detector && { detector: config.detector }),
+      ...(config.lifecycle && { lifecycle: config.lifecycle }),
+      ...(config.source && { source: config.source }),
+    },
+    loaded?.state.detector,
+  );
+  const end = Math.floor((now.getTime() / 1000 - config.lagMinutes * 60) / BUCKET_SECONDS) * BUCKET_SECONDS;
+  const next = detector.nextBucket;
+  const from = next ?? end - config.firstRunBuckets * BUCKET_SECONDS;
+  const to = Math.min(end, from + config.maxBuckets * BUCKET_SECONDS);
+  const empty = { buckets: 0, services: 0, opened: 0, updated: 0, closed: 0, redelivered, stateBytes: 0 };
+  if (to <= from) return { ...empty, from, to: from, activeInsights: detector.activeInsights };
+
+  // The first run warms the baselines on history; later ones read only the buckets they judge.
+  const readFrom = next ?? from - config.historyDays * 86_400;
+  const buckets: Bucket[] = await readBuckets(deps.engine, readFrom, to);
+  detector.addEdges(await readEdges(deps.engine, Math.max(readFrom, to - 86_400), to));
+  // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.
+  if (next === null && buckets.length === 0) return { ...empty, from, to: from, activeInsights: 0 };
+  const metrics: BucketMetrics[] = [];
+  const events = replay(detector, buckets, from, to, (t, at) =>
+    metrics.push(bucketMetrics(t, at, detector.scores, detector.activeInsights)),
+  );
+  await fillSamples(deps.engine, events);
+
+  const state: SavedState = { detector: detector.state(), outbox: events };
+  ({ etag } = await saveState(deps.store, state, etag));
+  if (events.length) await deps.publisher.publish(events);
+  if (deps.metrics) await deps.metrics.put(metrics);
+  const { bytes } = await saveState(deps.store, { ...state, outbox: [] }, etag);
+  const count = (summary: string) => events.filter((e) => e.Detail.Event.Summary.startsWith(summary)).length;
+  const report: DetectRunReport = {
+    from,
+    to,
+    buckets: (to - from) / BUCKET_SECONDS,
+    services: new Set(buckets.filter((b) => b.bucket >= from).map((b) => b.service)).size,
+    opened: count('Insight opened'),
+    closed: count('Insight closed'),
+    updated: events.length - count('Insight opened') - count('Insight closed'),
+    activeInsights: detector.activeInsights,
+    redelivered,
+    stateBytes: bytes,
+  };
+  log('detection run', { ...report });
+  return report;
+}
+
+async function loadState(store: ObjectStore): Promise<{ state: SavedState; etag: string } | undefined> {
+  const object = await store.get(DETECTOR_STATE_KEY);
+  if (!object) return undefined;
+  try {
+    return { state: JSON.parse(gunzipSync(object.body).toString('utf8')) as SavedState, etag: object.etag };
+  } catch (error) {
+    throw new DetectorStateError(`${store.location}/${DETECTOR_STATE_KEY} is not a readable detector state`, {
+      cause: error,
+    });
+  }
+}
+
+async function saveState(
+  store: ObjectStore,
+  state: SavedState,
+  etag: string | null,
+): Promise<{ etag: string; bytes: number }> {
+  const body = gzipSync(JSON.stringify(state));
+  try {
+    return { etag: (await store.put(DETECTOR_STATE_KEY, body, { ifMatch: etag })).etag, bytes: body.length };
+  } catch (error) {
+    if (error instanceof PreconditionFailedError)
+      throw new DetectorStateError(
+        'another detection run saved the detector state first; this run stops without publishing',
+        { cause: error },
+      );
+    throw error;
+  }
+}

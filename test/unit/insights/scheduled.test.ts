@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Bucket } from '../../../lib/insights/detect.js';
+import { DetectorStateError } from '../../../lib/insights/errors.js';
+import type { InsightEntry, InsightPublisher } from '../../../lib/insights/events.js';
+import {
+  DETECTOR_STATE_KEY,
+  runScheduledDetect,
+  SCHEDULED_DETECT_DEFAULTS,
+} from '../../../lib/insights/scheduled.js';
+import type { QueryEngine, Row } from '../../../lib/query/engine.js';
+import { FsStore } from '../../../lib/store/fs-store.js';
+import { at, series } from '../../helpers/buckets.js';
+
+/**
+ * A query engine over in-memory buckets: answers the three queries detection makes (service_buckets in a
+ * range, service_edges, sample segments) so the scheduling logic is tested apart from SQL, which the
+ * integration test runs on DuckDB.
+ */
+function bucketEngine(buckets: Bucket[]): QueryEngine & { queries: string[] } {
+  const queries: string[] = [];
+  return {
+    name: 'memory',
+    queries,
+    async query(sql: string) {
+      queries.push(sql);
+      let rows: Row[] = [];
+      if (sql.includes('FROM service_buckets')) {
+        const [from, to] = [...sql.matchAll(/from_unixtime\((\d+)\)/g)].map((m) => Number(m[1]));
+        rows = buckets.filter((b) => b.bucket >= from! && b.bucket < to!) as unknown as Row[];
+      } else if (sql.includes('FROM service_edges')) rows = [{ caller: 'frontend', callee: 'checkout' }];
+      return { rows, stats: { engine: 'memory', seconds: 0 } };
+    },
+    async close() {},
+  };
+}
+
+class Recorder implements InsightPublisher {
+  entries: InsightEntry[] = [];
+  failNext = false;
+  async publish(entries: readonly InsightEntry[]) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('bus unavailable');
+    }
+    this.entries.push(...entries);
+  }
+}
+
+const config = { ...SCHEDULED_DETECT_DEFAULTS, historyDays: 1, lagMinutes: 0 };
+const date = (i: number) => new Date(at(i) * 1000);
+
+describe('runScheduledDetect', () => {
+  let dir: string;
+  let store: FsStore;
+  const buckets = [
+    ...series('checkout', 60, (i) => (i >= 30 && i < 36 ? { faults: 60 } : {})),
+    ...series('frontend', 60),
+  ];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scheduled-'));
+    store = new FsStore(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('reads only the buckets since its last run, and keeps insights across runs', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    const first = await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    expect(first).toMatchObject({ from: at(13), to: at(25), buckets: 12, services: 2 });
+    const second = await runScheduledDetect({ engine, store, publisher }, config, date(33));
+    expect(second).toMatchObject({ from: at(25), to: at(33), opened: 1, activeInsights: 1 });
+    const read = engine.queries.filter((q) => q.includes('service_buckets')).at(-1)!;
+    expect(read).toContain(`from_unixtime(${at(25)})`);
+    const third = await runScheduledDetect({ engine, store, publisher }, config, date(60));
+    expect(third).toMatchObject({ closed: 1, activeInsights: 0 });
+    expect(publisher.entries.map((e) => e.Detail.State)).toEqual(['ACTIVE', 'CLOSED']);
+    expect(new Set(publisher.entries.map((e) => e.Detail.InsightId)).size).toBe(1);
+  });
+
+  it('keeps decided events in an outbox when publishing fails, and delivers them first next time', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    publisher.failNext = true;
+    await expect(runScheduledDetect({ engine, store, publisher }, config, date(33))).rejects.toThrow(
+      'bus unavailable',
+    );
+    expect(publisher.entries).toEqual([]);
+    const next = await runScheduledDetect({ engine, store, publisher }, config, date(34));
+    expect(next).toMatchObject({ redelivered: 1, from: at(33), to: at(34) });
+    expect(publisher.entries.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual(['Insight opened']);
+  });
+
+  it('stops without publishing when another run saved the state first', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    // A second run that loaded the same state but lost the race to write it.
+    const racing = {
+      ...store,
+      location: store.location,
+      get: store.get.bind(store),
+      list: store.list.bind(store),
+      delete: store.delete.bind(store),
+      put: async (key: string, body: Uint8Array, options?: { ifMatch?: string | null }) => {
+        if (key === DETECTOR_STATE_KEY) await store.put(key, body); // the other run's write lands first
+        return store.put(key, body, options);
+      },
+    };
+    await expect(runScheduledDetect({ engine, store: racing, publisher }, config, date(33))).rejects.toThrow(
+      DetectorStateError,
+    );
+    expect(publisher.entries).toEqual([]);
+  });
+
+  it('waits for data on an empty lake instead of starting its clock', async () => {
+    const report = await runScheduledDetect(
+      { engine: bucketEngine([]), store, publisher: new Recorder() },
+      config,
+      date(25),
+    );
+    expect(report.buckets).toBe(0);
+    expect(await store.get(DETECTOR_STATE_KEY)).toBeUndefined();
+  });
+});
