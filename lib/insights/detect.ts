@@ -244,6 +244,8 @@ export class Detector {
   /** Each service's anomaly score at the last judged bucket (1 = at the alerting threshold). */
   readonly scores = new Map<string, number>();
   private score = 0;
+  /** The smallest point of the last latency baseline built (for the screen in judge). */
+  private baselineMin = 0;
   private readonly detector: DetectorOptions;
   /** The thresholds a series with an open insight is held to (see `holdFactor`). */
   private readonly held: DetectorOptions;
@@ -318,6 +320,7 @@ export class Detector {
     const members = new Map<string, Member>();
     for (const incident of this.incidents)
       for (const m of incident.members) members.set(`${m.service}\u0000${m.category}`, m);
+    const inIncidents = new Set([...members.values()].map((m) => m.service));
 
     for (const [service, history] of this.services) {
       const b = byService.get(service);
@@ -329,9 +332,12 @@ export class Detector {
         const anomalous = verdict !== undefined;
         if (!anomalous) normal |= 1 << c;
         if (!emit) continue;
-        const next = step(history.lifecycle[c]!, anomalous, this.lifecycle);
+        const state = history.lifecycle[c]!;
+        // The common case, a quiet series staying quiet: nothing to step (its normal run only counts when open).
+        if (!anomalous && !state.open && state.anomalousRun === 0) continue;
+        const next = step(state, anomalous, this.lifecycle);
         history.lifecycle[c] = next.state;
-        const member = members.get(`${service}\u0000${category}`);
+        const member = inIncidents.has(service) ? members.get(`${service}\u0000${category}`) : undefined;
         if (next.transition === 'opened') {
           const start = t - (this.lifecycle.openAfter - 1) * BUCKET_SECONDS;
           opened.push({
@@ -372,8 +378,15 @@ export class Detector {
       if (!b || b.p95 === null || b.requests < o.latencyMinRequests) return undefined;
       const n = this.latencyBaseline(history, t);
       if (n < o.latencyWarmupPoints) return undefined;
+      // Screen: high ≥ center·(1 + minIncrease) ≥ min·(1 + minIncrease), so below that it is normal without
+      // the medians (most buckets); the score is then an upper bound of p95 / high, still under 1.
+      const floor = this.baselineMin * (1 + o.latencyMinIncrease);
+      if (b.p95 <= floor) {
+        this.noteScore(floor > 0 ? b.p95 / floor : 0);
+        return undefined;
+      }
       const band = latencyBand(this.scratch, n, o);
-      this.noteScore((b.p95 - band.center) / band.spread / o.latencyZ);
+      this.noteScore(b.p95 / band.high);
       if (b.p95 <= band.high) return undefined;
       // Rare: rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
       const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
@@ -384,6 +397,13 @@ export class Detector {
     if (k === 0) return undefined;
     const baseline = { requests: history.sums[2 * c]!, failures: history.sums[2 * c + 1]! };
     const p = baselineRate(baseline.failures, baseline.requests, o);
+    // Screen: within 1.5 standard deviations of the expected count the upper tail is above 5%, far from
+    // any alpha used here, so the exact tail (log-gamma and a sum) is skipped for most buckets.
+    const mean = b.requests * p;
+    if (k <= mean + 1.5 * Math.sqrt(mean * (1 - p))) {
+      this.noteScore(normalTailScore((k - mean) / Math.sqrt(mean * (1 - p))) / -Math.log10(o.rateAlpha));
+      return undefined;
+    }
     const score = rateScore(k, b.requests, p);
     this.noteScore(score / -Math.log10(o.rateAlpha));
     if (rateAnomalous(k, score, o.rateAlpha, o))
@@ -427,31 +447,43 @@ export class Detector {
   private latencyBaseline(history: ServiceHistory, t: number): number {
     const o = this.detector;
     const width = o.seasonalWidthBuckets;
+    // Plain slot arithmetic over local references: this runs for every service and bucket.
+    // (value !== value is NaN: no p95, which also stands for no requests.)
+    const { time, p95, normal, size } = history;
+    const base = Math.floor(t / BUCKET_SECONDS);
+    const perDay = DAY / BUCKET_SECONDS;
+    const scratch = this.scratch;
     let n = 0;
+    let min = Number.POSITIVE_INFINITY;
     let days = 0;
-    for (let d = 1; d * DAY <= this.historyBuckets * BUCKET_SECONDS; d++) {
+    for (let d = 1; d * perDay <= this.historyBuckets; d++) {
       let found = false;
       for (let j = -width; j <= width; j++) {
-        const at = t - d * DAY + j * BUCKET_SECONDS;
-        if (at >= t || !history.has(at)) continue;
-        const s = history.slot(at);
-        const value = history.p95[s]!;
-        if (!(history.normal[s]! & 8) || Number.isNaN(value) || history.requests[s] === 0) continue;
-        this.scratch[n++] = value;
+        const index = base - d * perDay + j;
+        const slot = index % size;
+        const value = p95[slot]!;
+        if (time[slot] !== index * BUCKET_SECONDS || (normal[slot]! & 8) === 0 || value !== value) continue;
+        scratch[n++] = value;
+        if (value < min) min = value;
         found = true;
       }
       if (found) days++;
     }
-    if (days >= o.seasonalMinDays && n >= o.latencyWarmupPoints) return n;
-    n = 0;
-    for (let i = 1; i < this.historyBuckets && n < o.recentBuckets; i++) {
-      const at = t - i * BUCKET_SECONDS;
-      if (!history.has(at)) continue;
-      const s = history.slot(at);
-      const value = history.p95[s]!;
-      if (!(history.normal[s]! & 8) || Number.isNaN(value) || history.requests[s] === 0) continue;
-      this.scratch[n++] = value;
+    if (days >= o.seasonalMinDays && n >= o.latencyWarmupPoints) {
+      this.baselineMin = min;
+      return n;
     }
+    n = 0;
+    min = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < this.historyBuckets && n < o.recentBuckets; i++) {
+      const index = base - i;
+      const slot = index % size;
+      const value = p95[slot]!;
+      if (time[slot] !== index * BUCKET_SECONDS || (normal[slot]! & 8) === 0 || value !== value) continue;
+      scratch[n++] = value;
+      if (value < min) min = value;
+    }
+    this.baselineMin = min;
     return n;
   }
 
@@ -690,6 +722,22 @@ export class Detector {
  */
 function explains(down: InsightCategory, up: InsightCategory): boolean {
   return up === 'LATENCY' || down !== 'LATENCY';
+}
+
+/**
+ * −log10 of the standard normal upper tail at z (Abramowitz & Stegun 7.1.26, error < 1.5e-7): the rate
+ * score of a bucket the screen passed as normal, for the anomaly-score metric only.
+ */
+function normalTailScore(z: number): number {
+  // At or below the expected count scores 0, as rateScore does.
+  if (!(z > 0)) return 0;
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erfc =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    Math.exp(-x * x);
+  return -Math.log10(erfc / 2);
 }
 
 /** The verdict as the insight reports it: anomalous (as decided), with the unrelaxed expected band. */

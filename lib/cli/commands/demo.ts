@@ -170,7 +170,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
         }),
       )}\n` +
         `  recall ${(100 * scored.recall).toFixed(0)}%, precision ${(100 * scored.precision).toFixed(0)}% ` +
-        `(${scored.insightsOpened} insights, ${scored.falseAlarms} outside any incident), decoys alerted ${scored.decoysAlerted}, ` +
+        `(${scored.insightsOpened} insights, ${scored.falseAlarms} detecting no labelled incident), decoys alerted ${scored.decoysAlerted}, ` +
         `median time to detect ${scored.medianDelayBuckets ?? '-'} buckets of 5 minutes\n`,
     );
     io.out(
@@ -178,7 +178,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
         `  npx xray-lake query --lake ${lakeRoot} --view service_edges --from now-1d\n` +
         `  npx xray-lake query --lake ${lakeRoot} --sql "SELECT service, operation, max(p95) FROM operation_latency GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"\n` +
         `  npx xray-lake detect --lake ${lakeRoot} --sink stdout\n` +
-        "\nStill to come: the HTML report.\n",
+        '\nStill to come: the HTML report.\n',
     );
     return 0;
   } finally {

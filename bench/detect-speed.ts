@@ -1,0 +1,66 @@
+/**
+ * Detection speed: 1,000 services × 14 days of 5-minute buckets × 4 metrics (fault, error, throttle rates
+ * and p95) through the real Detector (baselines, hysteresis, lifecycle, grouping), on one core. The
+ * buckets are built from typed arrays into reused objects, so what is timed is the detector. Prints
+ * figures; asserts nothing. Target (issue #5): under 1 s.
+ */
+import { BUCKET_SECONDS, type Bucket, Detector } from '../lib/insights/detect.js';
+import { Random } from '../lib/local/simulator/random.js';
+
+export function runDetectSpeed(services = 1000, days = 14) {
+  const buckets = (days * 86_400) / BUCKET_SECONDS;
+  const random = new Random(42);
+  const t0 = Math.floor(Date.UTC(2026, 10, 1) / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS;
+  // Per service: traffic level and a daily cycle; 1% of services have an incident somewhere.
+  const level = Float64Array.from({ length: services }, () => 20 + random.next() * 2000);
+  const incidentAt = Int32Array.from({ length: services }, () =>
+    random.next() < 0.01 ? Math.floor(random.next() * buckets) : -1,
+  );
+  const objects: Bucket[] = Array.from({ length: services }, (_, s) => ({
+    service: `svc-${s}`,
+    bucket: 0,
+    requests: 0,
+    errors: 0,
+    faults: 0,
+    throttles: 0,
+    p95: 0,
+  }));
+  const edges = Array.from({ length: services - 1 }, (_, s) => ({
+    caller: `svc-${Math.floor(s / 4)}`,
+    callee: `svc-${s + 1}`,
+  }));
+  const detector = new Detector();
+  detector.addEdges(edges);
+  let events = 0;
+  const start = performance.now();
+  for (let i = 0; i < buckets; i++) {
+    const t = t0 + i * BUCKET_SECONDS;
+    const daily = 0.6 + 0.4 * Math.sin((2 * Math.PI * (t % 86_400)) / 86_400);
+    for (let s = 0; s < services; s++) {
+      const b = objects[s]!;
+      const n = Math.max(1, Math.round(level[s]! * daily * (0.9 + 0.2 * random.next())));
+      const failing = incidentAt[s]! >= 0 && i >= incidentAt[s]! && i < incidentAt[s]! + 12;
+      b.bucket = t;
+      b.requests = n;
+      b.errors = Math.round(n * 0.01 * random.next() * 2);
+      b.faults = failing ? Math.round(n * 0.2) : Math.round(n * 0.002 * random.next() * 2);
+      b.throttles = Math.round(b.errors * 0.1);
+      b.p95 = (0.2 + 0.05 * random.next()) * (failing ? 3 : 1);
+    }
+    events += detector.advance(t, objects, i >= 12).length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const evaluations = services * buckets * 4;
+  return {
+    services,
+    days,
+    'bucket × metric evaluations': evaluations.toLocaleString('en-US'),
+    seconds: seconds.toFixed(2),
+    'evaluations / s': Math.round(evaluations / seconds).toLocaleString('en-US'),
+    'insight events': events,
+    'heap MiB': (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0),
+    'state MiB (JSON)': (JSON.stringify(detector.state()).length / 2 ** 20).toFixed(1),
+  };
+}
+
+if (process.argv[1]?.endsWith('detect-speed.ts')) console.table(runDetectSpeed());
