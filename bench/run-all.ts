@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, figures printed as tables. Record results in bench/README.md. */
 import { cpus, totalmem } from 'node:os';
+import { runBundleBenchmark } from './bundles.js';
 import { runExportBenchmarks } from './export.js';
 import { runXRayLocalBenchmarks } from './xray-local.js';
 
@@ -11,3 +12,10 @@ console.log(
   'Parquet writers: node bin/run-ts.mjs bench/parquet-writers.ts (separate: it loads parquet-wasm and Arrow)',
 );
 console.table(await runExportBenchmarks());
+console.log('Lambda bundles (cdk synth with the local esbuild):');
+Object.assign(process.env, {
+  LAKE_ROOT: 's3://example-lake/xray',
+  INSIGHT_SINK: 'eventbridge:xray-lake-insights',
+  AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+});
+console.table((await runBundleBenchmark()).rows);

@@ -8,6 +8,7 @@ import { EventBridgePublisher } from '../lib/insights/eventbridge-publisher.js';
 import { ConsolePublisher, JsonlPublisher } from '../lib/insights/jsonl-publisher.js';
 import { EmfMetricsSink } from '../lib/insights/metrics.js';
 import { AthenaEngine } from '../lib/query/athena-engine.js';
+import { DuckDbEngine } from '../lib/query/duckdb-engine.js';
 import type { QueryEngine } from '../lib/query/engine.js';
 import { parseLakeRoot } from '../lib/store/object-store.js';
 import { openLakeStore } from '../lib/store/open-lake.js';
@@ -26,7 +27,7 @@ export function exportDeps(config: ExportConfig) {
 
 /**
  * Detection's engine, state store, publisher and metrics. An s3:// lake is read through Athena; a folder
- * through DuckDB, loaded only then so the Lambda bundle does not carry it.
+ * through DuckDB (for running the handler locally), whose native module the Lambda bundle leaves out.
  */
 export function detectDeps(config: DetectConfig) {
   const store = openLakeStore(config.lakeRoot);
@@ -39,8 +40,7 @@ export function detectDeps(config: DetectConfig) {
         )
       : undefined;
   const engine = async (): Promise<QueryEngine> =>
-    athena ??
-    (await import('../lib/query/duckdb-engine.js')).DuckDbEngine.open(root.kind === 'fs' ? root.path : '');
+    athena ?? DuckDbEngine.open(root.kind === 'fs' ? root.path : '');
   const { sink } = config;
   const publisher: InsightPublisher = sink.startsWith('eventbridge:')
     ? new EventBridgePublisher(sink.slice('eventbridge:'.length), new EventBridgeClient({}))

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type ColumnSpec, COLUMNS, TABLES, type TableName } from '../lake/schema.js';
 import type { QueryEngine, QueryStats, Row } from './engine.js';
 import { QueryFailedError } from './errors.js';
@@ -44,6 +44,8 @@ export class DuckDbEngine implements QueryEngine {
 
   /** Opens a lake folder (it may be empty or not exist yet: the tables are then empty). */
   static async open(lakeRoot: string): Promise<DuckDbEngine> {
+    // Loaded on first use: a native module, absent from the Lambda bundles, which read S3 lakes on Athena.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const engine = new DuckDbEngine(instance, connection);

@@ -1,0 +1,114 @@
+/**
+ * The stack's settings, from CDK context (`cdk synth -c key=value` or cdk.json), checked once: a bad
+ * value fails synthesis with a message naming the context key.
+ */
+export class StackConfigError extends Error {
+  constructor(
+    readonly key: string,
+    problem: string,
+  ) {
+    super(`context "${key}": ${problem}`);
+    this.name = new.target.name;
+  }
+}
+
+export interface StackConfig {
+  /** The lake's prefix in its bucket (no slashes at the ends). */
+  lakePrefix: string;
+  /** An existing KMS key for the lake (SSE-KMS); S3-managed encryption when absent. */
+  kmsKeyArn?: string;
+  /** Days before lake objects move to S3 Standard-IA, then to Glacier Instant Retrieval (Athena reads both). */
+  infrequentAccessDays: number;
+  glacierInstantRetrievalDays: number;
+  /** Days before lake objects expire; kept forever when absent. */
+  expireDays?: number;
+  /** Days Athena query results are kept. */
+  resultsExpireDays: number;
+  exportScheduleMinutes: number;
+  detectScheduleMinutes: number;
+  /** Athena's per-query scan cutoff, in bytes (the workgroup enforces it). */
+  bytesScannedCutoff: number;
+  /** The backfill worker's concurrency: keeps BatchGetTraces within X-Ray's read quota. */
+  backfillConcurrency: number;
+  /** Alarm when the export lags by more than this many minutes. */
+  lagAlarmMinutes: number;
+  /** Redaction rules for the exporter (lib/lake/redact.ts). */
+  redact?: string;
+  database: string;
+  workgroup: string;
+  busName: string;
+}
+
+export const STACK_DEFAULTS = {
+  lakePrefix: 'xray',
+  infrequentAccessDays: 30,
+  glacierInstantRetrievalDays: 180,
+  resultsExpireDays: 7,
+  exportScheduleMinutes: 5,
+  detectScheduleMinutes: 5,
+  bytesScannedCutoff: 10 * 1024 ** 3,
+  backfillConcurrency: 2,
+  lagAlarmMinutes: 30,
+  database: 'xray_lake',
+  workgroup: 'xray-lake',
+  busName: 'xray-lake-insights',
+} as const;
+
+/** Reads the stack's configuration from a context lookup (`node.tryGetContext`). */
+export function stackConfig(context: (key: string) => unknown): StackConfig {
+  const text = (key: keyof StackConfig, fallback?: string, pattern?: RegExp): string | undefined => {
+    const raw = context(key);
+    if (raw === undefined || raw === '') return fallback;
+    if (typeof raw !== 'string')
+      throw new StackConfigError(key, `expected a string, got ${JSON.stringify(raw)}`);
+    if (pattern && !pattern.test(raw)) throw new StackConfigError(key, `"${raw}" does not match ${pattern}`);
+    return raw;
+  };
+  const number = (key: keyof StackConfig, fallback: number | undefined, min: number, max: number) => {
+    const raw = context(key);
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new StackConfigError(
+        key,
+        `expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+      );
+    return value;
+  };
+  const d = STACK_DEFAULTS;
+  const config: StackConfig = {
+    lakePrefix: text('lakePrefix', d.lakePrefix, /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/)!,
+    infrequentAccessDays: number('infrequentAccessDays', d.infrequentAccessDays, 30, 3650)!,
+    glacierInstantRetrievalDays: number(
+      'glacierInstantRetrievalDays',
+      d.glacierInstantRetrievalDays,
+      90,
+      3650,
+    )!,
+    resultsExpireDays: number('resultsExpireDays', d.resultsExpireDays, 1, 365)!,
+    exportScheduleMinutes: number('exportScheduleMinutes', d.exportScheduleMinutes, 1, 60)!,
+    detectScheduleMinutes: number('detectScheduleMinutes', d.detectScheduleMinutes, 5, 60)!,
+    bytesScannedCutoff: number('bytesScannedCutoff', d.bytesScannedCutoff, 10 * 1024 ** 2, 1024 ** 5)!,
+    backfillConcurrency: number('backfillConcurrency', d.backfillConcurrency, 2, 50)!,
+    lagAlarmMinutes: number('lagAlarmMinutes', d.lagAlarmMinutes, 5, 1440)!,
+    database: text('database', d.database, /^[a-z0-9_]{1,255}$/)!,
+    workgroup: text('workgroup', d.workgroup, /^[A-Za-z0-9._-]{1,128}$/)!,
+    busName: text('busName', d.busName, /^[A-Za-z0-9._-]{1,256}$/)!,
+  };
+  const kms = text('kmsKeyArn', undefined, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/);
+  if (kms) config.kmsKeyArn = kms;
+  const expire = number('expireDays', undefined, 1, 36500);
+  if (expire !== undefined) {
+    if (expire <= config.glacierInstantRetrievalDays)
+      throw new StackConfigError(
+        'expireDays',
+        `must be after glacierInstantRetrievalDays (${config.glacierInstantRetrievalDays})`,
+      );
+    config.expireDays = expire;
+  }
+  if (config.glacierInstantRetrievalDays <= config.infrequentAccessDays)
+    throw new StackConfigError('glacierInstantRetrievalDays', 'must be after infrequentAccessDays');
+  const redact = text('redact');
+  if (redact) config.redact = redact;
+  return config;
+}
