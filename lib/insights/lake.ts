@@ -95,11 +95,11 @@ async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string
           : 'TRUE';
   const service = d.RootCauseServiceId.Name.replaceAll("'", "''");
   const { rows } = await engine.query(
-    `SELECT trace_id FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
+    `SELECT trace_id, max(duration) AS slowest FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
      AND ${dtBetween(Date.parse(d.StartTime) / 1000, Date.parse(d.Event.EventTime) / 1000 + 300)}
      AND start_time >= from_iso8601_timestamp('${d.StartTime}')
      AND start_time < from_iso8601_timestamp('${d.Event.EventTime}') + INTERVAL '5' MINUTE
-     ORDER BY duration DESC LIMIT ${SAMPLE_TRACES}`,
+     GROUP BY trace_id ORDER BY slowest DESC, trace_id LIMIT ${SAMPLE_TRACES}`,
   );
   return rows.map((r) => r.trace_id as string);
 }

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SCENARIO } from '../../local/simulator/scenario.js';
 import { simulate } from '../../local/simulator/simulate.js';
@@ -8,6 +8,8 @@ import { evaluate } from '../../insights/evaluate.js';
 import { JsonlPublisher } from '../../insights/jsonl-publisher.js';
 import { detectOverLake } from '../../insights/lake.js';
 import { FsStore } from '../../store/fs-store.js';
+import { collectReportData } from '../../report/data.js';
+import { renderReport } from '../../report/html.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { LocalXRayService } from '../../local/xray-service.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
@@ -41,7 +43,7 @@ export const demoFlags = {
   out: {
     type: 'string',
     default: 'xray-lake-demo',
-    description: 'folder for the labels and (later) the lake and report',
+    description: 'folder for the labels, the lake, insights.jsonl and report.html',
     placeholder: 'DIR',
   },
   seed: {
@@ -67,7 +69,8 @@ export const demoFlags = {
 /**
  * `xray-lake demo` (`npm start`): the pipeline on this machine with no AWS account — a local X-Ray,
  * simulated history with labelled incidents, the export into a Parquet lake, the SQL views on DuckDB, and
- * detection replayed over the period and scored against the labels — and says which stages are to come.
+ * detection replayed over the period and scored against the labels — and writes insights.jsonl and a
+ * self-contained HTML report beside the lake.
  */
 export async function runDemo(argv: readonly string[], io: CommandIO): Promise<number> {
   const flags = parseFlags('demo', argv, demoFlags);
@@ -130,18 +133,31 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
     let services: Awaited<ReturnType<typeof engine.query>>['rows'];
     let detected: Awaited<ReturnType<typeof detectOverLake>>;
     const detectBar = progress(io, 'detect');
+    const insightsPath = join(out, 'insights.jsonl');
+    const reportPath = join(out, 'report.html');
+    let scored: ReturnType<typeof evaluate>;
     try {
       services = (await engine.query(SERVICE_SUMMARY_SQL)).rows;
       detectBar.update('replaying the detectors bucket by bucket');
       detected = await detectOverLake(engine, { historyDays: 0 });
+      await rm(insightsPath, { force: true });
+      await new JsonlPublisher(insightsPath).publish(detected?.entries ?? []);
+      scored = evaluate(report.labels, detected?.entries ?? []);
+      detectBar.done(`${scored.insightsOpened} insights opened, written to ${insightsPath}`);
+      const reportBar = progress(io, 'report');
+      const data = await collectReportData(engine, {
+        lakeRoot,
+        from,
+        to,
+        entries: detected?.entries ?? [],
+        labels: report.labels,
+        evaluation: scored,
+      });
+      await writeFile(reportPath, renderReport(data));
+      reportBar.done(`${reportPath} (self-contained: open it in any browser, no network needed)`);
     } finally {
       await engine.close();
     }
-    const insightsPath = join(out, 'insights.jsonl');
-    await rm(insightsPath, { force: true });
-    await new JsonlPublisher(insightsPath).publish(detected?.entries ?? []);
-    const scored = evaluate(report.labels, detected?.entries ?? []);
-    detectBar.done(`${scored.insightsOpened} insights opened, written to ${insightsPath}`);
     const rows = services.map((r) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '-' : (v as string | number)])),
     );
@@ -177,8 +193,8 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
       `\nThe lake stays in ${lakeRoot} (Hive-partitioned Parquet). Go on with, for example:\n` +
         `  npx xray-lake query --lake ${lakeRoot} --view service_edges --from now-1d\n` +
         `  npx xray-lake query --lake ${lakeRoot} --sql "SELECT service, operation, max(p95) FROM operation_latency GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"\n` +
-        `  npx xray-lake detect --lake ${lakeRoot} --sink stdout\n` +
-        '\nStill to come: the HTML report.\n',
+        `  npx xray-lake detect --lake ${lakeRoot} --from now-1d --sink stdout\n` +
+        `\nThe report: ${reportPath}\n`,
     );
     return 0;
   } finally {
