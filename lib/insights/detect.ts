@@ -130,6 +130,9 @@ class ServiceHistory {
   readonly sums = new Float64Array(6);
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
+  /** The smallest p95 any latency baseline could use (normal for latency, with a p95); recomputed lazily. */
+  private latencyFloor = Number.POSITIVE_INFINITY;
+  private latencyFloorStale = false;
   lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
 
   constructor(readonly size: number) {
@@ -153,6 +156,7 @@ class ServiceHistory {
   /** Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. */
   record(t: number, b: Bucket | undefined, normal: number): void {
     const s = this.slot(t);
+    if (this.usableLatency(s) && this.p95[s] === this.latencyFloor) this.latencyFloorStale = true;
     if (this.time[s] !== 0 && this.requests[s]! > 0) this.withTraffic--;
     if ((b?.requests ?? 0) > 0) this.withTraffic++;
     if (this.time[s] !== 0)
@@ -173,6 +177,25 @@ class ServiceHistory {
         this.sums[2 * c]! += this.requests[s]!;
         this.sums[2 * c + 1]! += this.failuresAt(s, c);
       }
+    if (this.usableLatency(s) && this.p95[s]! < this.latencyFloor) this.latencyFloor = this.p95[s]!;
+  }
+
+  private usableLatency(s: number): boolean {
+    return this.time[s] !== 0 && (this.normal[s]! & 8) !== 0 && !Number.isNaN(this.p95[s]!);
+  }
+
+  /**
+   * A lower bound of every latency baseline's minimum: the smallest usable p95 in the ring. Kept as points
+   * come in; recomputed only when the point holding it is evicted.
+   */
+  minLatency(): number {
+    if (this.latencyFloorStale) {
+      this.latencyFloor = Number.POSITIVE_INFINITY;
+      for (let s = 0; s < this.size; s++)
+        if (this.usableLatency(s) && this.p95[s]! < this.latencyFloor) this.latencyFloor = this.p95[s]!;
+      this.latencyFloorStale = false;
+    }
+    return this.latencyFloor;
   }
 
   has(t: number): boolean {
@@ -237,12 +260,14 @@ class ServiceHistory {
  */
 export class Detector {
   private readonly services = new Map<string, ServiceHistory>();
+  /** The services' names in the map's (insertion) order. */
+  private readonly order: string[] = [];
   private incidents: Incident[] = [];
   private readonly downstream = new Map<string, Set<string>>();
   private reachCache = new Map<string, Set<string>>();
   private next: number | null = null;
-  /** Each service's anomaly score at the last judged bucket (1 = at the alerting threshold). */
-  readonly scores = new Map<string, number>();
+  /** The scores of the last judged bucket, by position in `order`. */
+  private scoreArray = new Float64Array(64);
   private score = 0;
   /** The smallest point of the last latency baseline built (for the screen in judge). */
   private baselineMin = 0;
@@ -309,12 +334,22 @@ export class Detector {
       throw new DetectorStateError(
         `expected bucket ${new Date(this.next * 1000).toISOString()}, got ${new Date(t * 1000).toISOString()}`,
       );
-    const byService = new Map<string, Bucket>();
-    for (const b of buckets) {
-      byService.set(b.service, b);
-      if (!this.services.has(b.service))
-        this.services.set(b.service, new ServiceHistory(this.historyBuckets));
+    // Fast path: buckets listing every known service in the detector's own order (a replay of a steady
+    // fleet) are matched by position, sparing a map lookup per service and bucket.
+    const aligned =
+      buckets.length === this.services.size && buckets.every((b, i) => b.service === this.order[i]);
+    let byService: Map<string, Bucket> | undefined;
+    if (!aligned) {
+      byService = new Map<string, Bucket>();
+      for (const b of buckets) {
+        byService.set(b.service, b);
+        if (!this.services.has(b.service)) {
+          this.services.set(b.service, new ServiceHistory(this.historyBuckets));
+          this.order.push(b.service);
+        }
+      }
     }
+    let position = 0;
     const opened: Member[] = [];
     const closed: { service: string; category: InsightCategory; end: number }[] = [];
     const members = new Map<string, Member>();
@@ -323,7 +358,8 @@ export class Detector {
     const inIncidents = new Set([...members.values()].map((m) => m.service));
 
     for (const [service, history] of this.services) {
-      const b = byService.get(service);
+      const b = byService ? byService.get(service) : buckets[position];
+      position++;
       let normal = 0;
       this.score = 0;
       for (const category of INSIGHT_CATEGORIES) {
@@ -362,7 +398,13 @@ export class Detector {
         }
       }
       history.record(t, b, normal);
-      this.scores.set(service, this.score);
+      // A typed array, not a Map: a double stored in a Map is a heap allocation per service and bucket.
+      if (position > this.scoreArray.length) {
+        const grown = new Float64Array(this.scoreArray.length * 2);
+        grown.set(this.scoreArray);
+        this.scoreArray = grown;
+      }
+      this.scoreArray[position - 1] = this.score;
     }
     this.next = t + BUCKET_SECONDS;
     return emit ? this.group(t, opened, closed) : [];
@@ -376,6 +418,13 @@ export class Detector {
     const o = history.lifecycle[c]!.open ? this.held : this.detector;
     if (c === 3) {
       if (!b || b.p95 === null || b.requests < o.latencyMinRequests) return undefined;
+      // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
+      // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
+      const ringFloor = history.minLatency() * (1 + o.latencyMinIncrease);
+      if (b.p95 <= ringFloor) {
+        this.noteScore(ringFloor > 0 && Number.isFinite(ringFloor) ? b.p95 / ringFloor : 0);
+        return undefined;
+      }
       const n = this.latencyBaseline(history, t);
       if (n < o.latencyWarmupPoints) return undefined;
       // Screen: high ≥ center·(1 + minIncrease) ≥ min·(1 + minIncrease), so below that it is normal without
@@ -432,6 +481,11 @@ export class Detector {
 
   private noteScore(score: number): void {
     if (score > this.score) this.score = score;
+  }
+
+  /** Each service's anomaly score at the last judged bucket (1 = at the alerting threshold). */
+  get scores(): ReadonlyMap<string, number> {
+    return new Map(this.order.map((service, i) => [service, this.scoreArray[i] ?? 0]));
   }
 
   /** Insights open now. */
@@ -709,8 +763,10 @@ export class Detector {
         `the state keeps ${state.historyBuckets} buckets of history, this detector ${this.historyBuckets}: start afresh or keep historyDays`,
       );
     this.next = state.next;
-    for (const [name, data] of Object.entries(state.services))
+    for (const [name, data] of Object.entries(state.services)) {
       this.services.set(name, ServiceHistory.restore(this.historyBuckets, data));
+      this.order.push(name);
+    }
     this.incidents = structuredClone(state.incidents);
     this.addEdges(state.edges.map(([caller, callee]) => ({ caller, callee })));
   }
