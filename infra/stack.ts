@@ -115,8 +115,8 @@ export class XRayLakeStack extends Stack {
       serverAccessLogsBucket: logBucket,
       serverAccessLogsPrefix: 'athena-results/',
       lifecycleRules: [{ expiration: Duration.days(config.resultsExpireDays) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // Retained: a bucket that still holds results would fail the stack's deletion; they expire anyway.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.lakeRoot = `s3://${this.lakeBucket.bucketName}/${config.lakePrefix}`;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InsightEntry } from '../../lib/insights/events.js';
 import { launchChromium } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
@@ -96,5 +96,23 @@ describe('npm start (xray-lake demo), shortened to a day, and its report in a re
     expect(bars.length).toBeGreaterThan(2);
     expect(bars.every((b) => b.inside)).toBe(true);
     expect(await page.locator('#waterfall-why').textContent()).toMatch(/^Trace 1-[0-9a-f]{8}-/);
+  });
+});
+
+describe('the browser test’s launcher', () => {
+  it('fails, saying how to install one, where no Chromium is installed (never a skip)', async () => {
+    const saved = process.env.CHROMIUM_PATH;
+    process.env.CHROMIUM_PATH = '/nonexistent/chromium';
+    try {
+      vi.resetModules();
+      const { launchChromium: launch } = await import('../helpers/browser.js');
+      await expect(launch()).rejects.toThrow(
+        /no Chromium at \/nonexistent\/chromium: install it \(Debian: apt-get install -y chromium\)/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+      vi.resetModules();
+    }
   });
 });
