@@ -434,7 +434,7 @@ export class Detector {
         this.noteScore(floor > 0 ? b.p95 / floor : 0);
         return undefined;
       }
-      const band = latencyBand(this.scratch, n, o);
+      const band = latencyBand(this.scratch, n, o, b.requests);
       this.noteScore(b.p95 / band.high);
       if (b.p95 <= band.high) return undefined;
       // Rare: rebuild the baseline for the full verdict (the band above reordered the scratch buffer).

@@ -108,6 +108,17 @@ describe('latencyVerdict', () => {
     expect(latencyVerdict({ value: 0.21, requests: 100 }, flat).state).toBe('anomalous');
   });
 
+  it('widens the band for small buckets when a sample margin is set', () => {
+    const flat = Array.from({ length: 48 }, () => 0.1);
+    const margin = { latencySampleMargin: 1 };
+    expect(latencyVerdict({ value: 0.21, requests: 16 }, flat).state).toBe('anomalous');
+    expect(latencyVerdict({ value: 0.21, requests: 16 }, flat, margin)).toMatchObject({
+      state: 'normal',
+      expectedHigh: 0.2 * 1.25,
+    });
+    expect(latencyVerdict({ value: 0.21, requests: 10_000 }, flat, margin).state).toBe('anomalous');
+  });
+
   it('gives no verdict on a bucket with too few requests', () => {
     expect(latencyVerdict({ value: 9, requests: 3 }, steady).state).toBe('insufficient-data');
   });
