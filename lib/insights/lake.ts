@@ -47,7 +47,7 @@ export async function detectOverLake(
 export async function readBuckets(engine: QueryEngine, from: number, to: number): Promise<Bucket[]> {
   const { rows } = await engine.query(
     `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
-     WHERE ${dtBetween(from, to)} AND bucket >= from_unixtime(${from}) AND bucket < from_unixtime(${to})`,
+     WHERE ${partitionFilter(from, to)} AND bucket >= from_unixtime(${from}) AND bucket < from_unixtime(${to})`,
   );
   return rows.map((r) => ({
     service: String(r.service),
@@ -96,12 +96,24 @@ async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string
   const service = d.RootCauseServiceId.Name.replaceAll("'", "''");
   const { rows } = await engine.query(
     `SELECT trace_id, max(duration) AS slowest FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
-     AND ${dtBetween(Date.parse(d.StartTime) / 1000, Date.parse(d.Event.EventTime) / 1000 + 300)}
+     AND ${partitionFilter(Date.parse(d.StartTime) / 1000, Date.parse(d.Event.EventTime) / 1000 + 300)}
      AND start_time >= from_iso8601_timestamp('${d.StartTime}')
      AND start_time < from_iso8601_timestamp('${d.Event.EventTime}') + INTERVAL '5' MINUTE
      GROUP BY trace_id ORDER BY slowest DESC, trace_id LIMIT ${SAMPLE_TRACES}`,
   );
   return rows.map((r) => r.trace_id as string);
+}
+
+/**
+ * A partition filter for [from, to) in epoch seconds: the days, and within a single day the hours too, so
+ * a scheduled run that reads its last few buckets scans an hour or two of the lake on Athena, not a day.
+ */
+function partitionFilter(from: number, to: number): string {
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const first = iso(from);
+  const last = iso(Math.max(from, to - 1));
+  if (first.slice(0, 10) !== last.slice(0, 10)) return dtBetween(from, to);
+  return `dt = '${first.slice(0, 10)}' AND hour >= '${first.slice(11, 13)}' AND hour <= '${last.slice(11, 13)}'`;
 }
 
 /** A partition filter on `dt` for [from, to) in epoch seconds: Athena then scans only those days. */

@@ -105,7 +105,8 @@ export async function runScheduledDetect(
   // The first run warms the baselines on history; later ones read only the buckets they judge.
   const readFrom = next ?? from - config.historyDays * 86_400;
   const buckets: Bucket[] = await readBuckets(deps.engine, readFrom, to);
-  detector.addEdges(await readEdges(deps.engine, Math.max(readFrom, to - 86_400), to));
+  // The state keeps the graph, so after the first run (the last day's edges) only new calls are read.
+  detector.addEdges(await readEdges(deps.engine, next ?? Math.max(readFrom, to - 86_400), to));
   // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.
   if (next === null && buckets.length === 0) return { ...empty, from, to: from, activeInsights: 0 };
   const metrics: BucketMetrics[] = [];
