@@ -34,6 +34,13 @@ export interface StackConfig {
   lagAlarmMinutes: number;
   /** Redaction rules for the exporter (lib/lake/redact.ts). */
   redact?: string;
+  /**
+   * Reserve one concurrent execution each for the exporter and detection (one run at a time, and X-Ray's
+   * quota never shared with a second exporter). Off for accounts still at the new-account quota of 10,
+   * which cannot reserve any; the exporter's lease and detection's conditional state writes still keep
+   * overlapping runs harmless.
+   */
+  reserveConcurrency: boolean;
   database: string;
   workgroup: string;
   busName: string;
@@ -49,6 +56,7 @@ export const STACK_DEFAULTS = {
   bytesScannedCutoff: 10 * 1024 ** 3,
   backfillConcurrency: 2,
   lagAlarmMinutes: 30,
+  reserveConcurrency: true,
   database: 'xray_lake',
   workgroup: 'xray-lake',
   busName: 'xray-lake-insights',
@@ -91,10 +99,20 @@ export function stackConfig(context: (key: string) => unknown): StackConfig {
     bytesScannedCutoff: number('bytesScannedCutoff', d.bytesScannedCutoff, 10 * 1024 ** 2, 1024 ** 5)!,
     backfillConcurrency: number('backfillConcurrency', d.backfillConcurrency, 2, 50)!,
     lagAlarmMinutes: number('lagAlarmMinutes', d.lagAlarmMinutes, 5, 1440)!,
+    reserveConcurrency: d.reserveConcurrency,
     database: text('database', d.database, /^[a-z0-9_]{1,255}$/)!,
     workgroup: text('workgroup', d.workgroup, /^[A-Za-z0-9._-]{1,128}$/)!,
     busName: text('busName', d.busName, /^[A-Za-z0-9._-]{1,256}$/)!,
   };
+  const reserve = context('reserveConcurrency');
+  if (reserve !== undefined && reserve !== '') {
+    if (reserve !== true && reserve !== false && reserve !== 'true' && reserve !== 'false')
+      throw new StackConfigError(
+        'reserveConcurrency',
+        `expected true or false, got ${JSON.stringify(reserve)}`,
+      );
+    config.reserveConcurrency = reserve === true || reserve === 'true';
+  }
   const kms = text('kmsKeyArn', undefined, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/);
   if (kms) config.kmsKeyArn = kms;
   const expire = number('expireDays', undefined, 1, 36500);

@@ -181,7 +181,7 @@ export class XRayLakeStack extends Stack {
       timeout: Duration.minutes(10),
       memorySize: 1024,
       // One scheduled exporter at a time (the lease makes a second one wait anyway).
-      reservedConcurrentExecutions: 1,
+      ...(config.reserveConcurrency && { reservedConcurrentExecutions: 1 }),
     });
     const planner = this.function(FUNCTIONS.planner, 'Plans a backfill as hour windows on SQS', {
       timeout: Duration.minutes(5),
@@ -194,7 +194,7 @@ export class XRayLakeStack extends Stack {
     const detect = this.function(FUNCTIONS.detect, 'Judges new buckets and publishes insights', {
       timeout: Duration.minutes(5),
       memorySize: 1024,
-      reservedConcurrentExecutions: 1,
+      ...(config.reserveConcurrency && { reservedConcurrentExecutions: 1 }),
     });
     const views = this.function(FUNCTIONS.views, 'Creates the Athena views (custom resource)', {
       timeout: Duration.minutes(10),

@@ -250,6 +250,15 @@ describe('the CDK stack', () => {
     expect(everything).not.toMatch(/"Action":"[a-z0-9]+:\*"|"s3:\*"|"Action":"\*"/);
   });
 
+  it('reserves no concurrency when told to, for accounts at the new-account quota', () => {
+    const reserved = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).filter(
+        (f) => f.Properties.ReservedConcurrentExecutions !== undefined,
+      ).length;
+    expect(reserved(template)).toBe(2);
+    expect(reserved(synth({ reserveConcurrency: 'false' }).template)).toBe(0);
+  });
+
   it('has an insight bus with an example rule, a dashboard and the alarms', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'xray-lake-insights' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -293,6 +302,7 @@ describe('stackConfig', () => {
     ],
     [{ expireDays: '100' }, /^context "expireDays": must be after glacierInstantRetrievalDays \(180\)/],
     [{ database: 'Bad-Name' }, /^context "database"/],
+    [{ reserveConcurrency: 'maybe' }, /^context "reserveConcurrency": expected true or false/],
   ])('names the context key that is wrong: %o', (context, message) => {
     const read = (key: string) => (context as Record<string, unknown>)[key];
     expect(() => stackConfig(read)).toThrow(StackConfigError);
