@@ -101,8 +101,11 @@ export interface DetectorState {
 }
 
 interface SerializedService {
+  /** The oldest filled slot's bucket; the slots follow every BUCKET_SECONDS (the ring is written without gaps). */
+  start: number;
+  /** Each slot's bucket, only if the slots were not contiguous. */
+  time?: number[];
   /** Columns of the history ring's filled slots, oldest first. */
-  time: number[];
   requests: number[];
   errors: number[];
   faults: number[];
@@ -204,7 +207,7 @@ class ServiceHistory {
 
   serialize(): SerializedService {
     const out: SerializedService = {
-      time: [],
+      start: 0,
       requests: [],
       errors: [],
       faults: [],
@@ -216,13 +219,16 @@ class ServiceHistory {
     const order = [...this.time.keys()]
       .filter((s) => this.time[s] !== 0)
       .sort((a, b) => this.time[a]! - this.time[b]!);
+    const times = order.map((s) => this.time[s]!);
+    out.start = times[0] ?? 0;
+    if (times.some((t, i) => t !== out.start + i * BUCKET_SECONDS)) out.time = times;
     for (const s of order) {
-      out.time.push(this.time[s]!);
       out.requests.push(this.requests[s]!);
       out.errors.push(this.errors[s]!);
       out.faults.push(this.faults[s]!);
       out.throttles.push(this.throttles[s]!);
-      out.p95.push(Number.isNaN(this.p95[s]!) ? null : this.p95[s]!);
+      // Nine significant digits read back to the very same float32: a restored ring judges exactly alike.
+      out.p95.push(Number.isNaN(this.p95[s]!) ? null : Number(this.p95[s]!.toPrecision(9)));
       out.normal.push(this.normal[s]!);
     }
     return out;
@@ -230,17 +236,18 @@ class ServiceHistory {
 
   static restore(size: number, data: SerializedService): ServiceHistory {
     const history = new ServiceHistory(size);
-    for (let i = 0; i < data.time.length; i++) {
+    for (let i = 0; i < data.requests.length; i++) {
+      const t = data.time?.[i] ?? data.start + i * BUCKET_SECONDS;
       const bucket: Bucket = {
         service: '',
-        bucket: data.time[i]!,
+        bucket: t,
         requests: data.requests[i]!,
         errors: data.errors[i]!,
         faults: data.faults[i]!,
         throttles: data.throttles[i]!,
         p95: data.p95[i] ?? null,
       };
-      history.record(data.time[i]!, bucket, data.normal[i]!);
+      history.record(t, bucket, data.normal[i]!);
     }
     history.lifecycle = data.lifecycle;
     return history;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
+import { Random } from '../../../lib/local/simulator/random.js';
 import { at, series } from '../../helpers/buckets.js';
 import { INSIGHT_DETAIL_TYPE } from '../../../lib/insights/events.js';
 
@@ -178,6 +179,20 @@ describe('detectInsights', () => {
       saved = detector.state();
     }
     expect(pieces).toEqual(whole);
+  });
+
+  it('saves p95s with nine digits, which read back to the very same float32 (randomized)', () => {
+    const random = new Random(5);
+    for (let i = 0; i < 10_000; i++) {
+      const stored = Math.fround(random.next() * 10 ** (random.next() * 8 - 4));
+      expect(Math.fround(Number(stored.toPrecision(9)))).toBe(stored);
+    }
+    const detector = new Detector();
+    replay(detector, series('a', 30), at(0), at(30));
+    const saved = detector.state().services.a!;
+    expect(saved.start).toBe(at(0));
+    expect(saved.time).toBeUndefined(); // contiguous: the times are implied
+    expect(saved.requests).toHaveLength(30);
   });
 
   it('refuses buckets out of order and a state kept with another history length', () => {
