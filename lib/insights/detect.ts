@@ -37,6 +37,15 @@ export interface Bucket {
   p95: number | null;
 }
 
+/** Why an event was published: an insight opened, its root cause moved, it spread, its impact changed, it closed. */
+export type EventKind = 'opened' | 'root' | 'spread' | 'impact' | 'closed';
+const KINDS = new WeakMap<InsightEntry, EventKind>();
+
+/** The kind of an event this process's detector emitted (undefined for one read back from JSON). */
+export function eventKind(entry: InsightEntry): EventKind | undefined {
+  return KINDS.get(entry);
+}
+
 /** A caller → callee edge of the service graph (`service_edges`). */
 export interface Edge {
   caller: string;
@@ -665,12 +674,7 @@ export class Detector {
     )[0]!;
   }
 
-  private entry(
-    incident: Incident,
-    state: 'ACTIVE' | 'CLOSED',
-    t: number,
-    why: 'opened' | 'root' | 'spread' | 'impact' | 'closed',
-  ): InsightEntry {
+  private entry(incident: Incident, state: 'ACTIVE' | 'CLOSED', t: number, why: EventKind): InsightEntry {
     const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
     const primary = this.primary(incident);
     const verdict = state === 'CLOSED' ? primary.peak : primary.last;
@@ -719,7 +723,7 @@ export class Detector {
       impact: `Impact changed: ${summary}`,
       closed: `Insight closed: ${incident.root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
     }[why];
-    return {
+    const result: InsightEntry = {
       Source: this.options.source ?? INSIGHT_SOURCE,
       DetailType: INSIGHT_DETAIL_TYPE,
       Time: iso(t),
@@ -739,6 +743,8 @@ export class Detector {
         SampleTraceIds: [],
       },
     };
+    KINDS.set(result, why);
+    return result;
   }
 
   /** The root first, then the other anomalous services from downstream to upstream. */

@@ -2,7 +2,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { QueryEngine } from '../query/engine.js';
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { BUCKET_SECONDS, type Bucket, Detector, type DetectorState, replay } from './detect.js';
+import {
+  BUCKET_SECONDS,
+  type Bucket,
+  Detector,
+  type DetectorState,
+  type EventKind,
+  eventKind,
+  replay,
+} from './detect.js';
 import type { DetectorOptions } from './detectors.js';
 import { DetectorStateError } from './errors.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
@@ -120,15 +128,15 @@ export async function runScheduledDetect(
   if (events.length) await deps.publisher.publish(events);
   if (deps.metrics) await deps.metrics.put(metrics);
   const { bytes } = await saveState(deps.store, { ...state, outbox: [] }, etag);
-  const count = (summary: string) => events.filter((e) => e.Detail.Event.Summary.startsWith(summary)).length;
+  const count = (kind: EventKind) => events.filter((e) => eventKind(e) === kind).length;
   const report: DetectRunReport = {
     from,
     to,
     buckets: (to - from) / BUCKET_SECONDS,
     services: new Set(buckets.filter((b) => b.bucket >= from).map((b) => b.service)).size,
-    opened: count('Insight opened'),
-    closed: count('Insight closed'),
-    updated: events.length - count('Insight opened') - count('Insight closed'),
+    opened: count('opened'),
+    closed: count('closed'),
+    updated: events.length - count('opened') - count('closed'),
     activeInsights: detector.activeInsights,
     redelivered,
     stateBytes: bytes,
