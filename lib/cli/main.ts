@@ -32,17 +32,17 @@ const COMMANDS: Record<string, Command> = {
     run: runExport,
   },
   query: {
-    summary: 'run a view or any SQL over the lake (embedded DuckDB)',
+    summary: 'run a view or any SQL over the lake (embedded DuckDB, or Athena)',
     flags: queryFlags,
     run: runQuery,
   },
   detect: {
-    summary: 'replay the anomaly detectors over the lake and emit insight events',
+    summary: 'judge new buckets (or replay a range) and publish insight events',
     flags: detectFlags,
     run: runDetect,
   },
   demo: {
-    summary: 'run the pipeline locally with no AWS account (npm start)',
+    summary: 'run the pipeline locally with no AWS account, with an HTML report (npm start)',
     flags: demoFlags,
     run: runDemo,
   },
