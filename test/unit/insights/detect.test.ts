@@ -148,6 +148,25 @@ describe('detectInsights', () => {
     expect(Date.parse(events.at(-1)!.Time) / 1000).toBeLessThanOrEqual(at(64));
   });
 
+  it('opens on a quiet service whose few requests all fail, with empty buckets between them', () => {
+    // One request every other bucket from bucket 40, each failing; before, 2 requests a bucket, all fine.
+    const buckets = series('reports', 80, (i) =>
+      i < 40
+        ? { requests: 2, errors: 0, faults: 0, p95: null }
+        : i % 2 === 0
+          ? { requests: 1, errors: 0, faults: 1, p95: null }
+          : { requests: 0, errors: 0, faults: 0, p95: null },
+    ).filter((b) => b.requests > 0); // the view has no row for a bucket without requests
+    const opened = detectInsights(buckets, { from: at(12), to: at(80) }).filter(
+      (e) => e.Detail.State === 'ACTIVE',
+    );
+    expect(opened.map((e) => [e.Detail.RootCauseServiceId.Name, e.Detail.Categories[0]])).toContainEqual([
+      'reports',
+      'FAULT',
+    ]);
+    expect(Date.parse(opened[0]!.Time) / 1000).toBeLessThanOrEqual(at(50));
+  });
+
   it('resumed from its saved state, emits exactly what one continuous run does', () => {
     const edges = [{ caller: 'checkout', callee: 'payments' }];
     const buckets = [
