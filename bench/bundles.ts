@@ -21,7 +21,7 @@ export async function runBundleBenchmark() {
   const out = mkdtempSync(join(tmpdir(), 'xray-lake-synth-'));
   try {
     const started = performance.now();
-    execFileSync('npx', ['cdk', 'synth', '--quiet', '-o', out], { stdio: 'pipe' });
+    execFileSync('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', out], { stdio: 'pipe' });
     const seconds = (performance.now() - started) / 1000;
     const template = JSON.parse(readFileSync(join(out, 'XRayLake.template.json'), 'utf8')) as {
       Resources: Record<

@@ -15,7 +15,7 @@ describe('npx cdk synth', () => {
     out = await mkdtemp(join(tmpdir(), 'cdk-synth-'));
     const env = { ...process.env };
     for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
-    await run('npx', ['cdk', 'synth', '--quiet', '-o', out], { env, timeout: 120_000 });
+    await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', out], { env, timeout: 120_000 });
     const template = JSON.parse(await readFile(join(out, 'XRayLake.template.json'), 'utf8')) as {
       Resources: Record<
         string,
