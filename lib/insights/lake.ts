@@ -17,6 +17,7 @@ export async function detectOverLake(
     from?: number;
     to?: number;
     historyDays: number;
+    source?: string;
     detector?: Partial<DetectorOptions>;
     lifecycle?: Partial<LifecycleOptions>;
   },
@@ -38,6 +39,7 @@ export async function detectOverLake(
     edges,
     ...(options.detector && { detector: options.detector }),
     ...(options.lifecycle && { lifecycle: options.lifecycle }),
+    ...(options.source && { source: options.source }),
   });
   await fillSamples(engine, entries);
   return { entries, buckets: rows.length, from, to };

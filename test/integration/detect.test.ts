@@ -149,4 +149,18 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
     expect(insights.length).toBeGreaterThan(0);
     for (const entry of insights) expect(validate(entry), JSON.stringify(validate.errors)).toBe(true);
   });
+
+  it('takes the events’ Source from --source, and refuses one EventBridge would not', async () => {
+    const out = join(dir, 'sourced.jsonl');
+    const args = ['detect', '--lake', join(dir, 'lake'), '--from', iso(FROM + 3600), '--to', iso(TO)];
+    expect((await runCli([...args, '--source', 'com.example.traces', '--sink', `jsonl:${out}`])).code).toBe(
+      0,
+    );
+    const sourced = await readJsonl(out);
+    expect(sourced.map((e) => e.Detail.InsightId)).toEqual(insights.map((e) => e.Detail.InsightId));
+    expect(new Set(sourced.map((e) => e.Source))).toEqual(new Set(['com.example.traces']));
+    const bad = await runCli([...args, '--source', 'has spaces']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--source: "has spaces" is not a valid event source/);
+  });
 });

@@ -45,6 +45,12 @@ export const detectFlags = {
     description: 'stdout, jsonl:PATH or eventbridge:BUS',
     placeholder: 'SINK',
   },
+  source: {
+    type: 'string',
+    default: 'xray-lake',
+    description: 'the events’ Source (EventBridge rules match on it)',
+    placeholder: 'NAME',
+  },
   metrics: {
     type: 'string',
     default: 'none',
@@ -91,6 +97,8 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
   const replay = flags.from !== undefined || flags.to !== undefined;
   if (replay && flags.now !== undefined)
     throw new UsageError('--now goes with a scheduled run; a replay takes --from/--to', 'detect');
+  if (!/^[A-Za-z0-9._\-/]{1,256}$/.test(flags.source!))
+    throw new UsageError(`--source: "${flags.source}" is not a valid event source`, 'detect');
   const publisher = openSink(flags.sink!, flags.region!, io);
   const metrics = openMetrics(flags.metrics!, flags.region!);
   const root = parseLakeRoot(flags.lake!);
@@ -107,6 +115,7 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
         ...(flags.from !== undefined && { from: flags.from }),
         ...(flags.to !== undefined && { to: flags.to }),
         historyDays: flags['history-days']!,
+        source: flags.source!,
       });
       if (!result) {
         io.err('xray-lake detect: the lake has no traces yet\n');
@@ -128,6 +137,7 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
         ...SCHEDULED_DETECT_DEFAULTS,
         lagMinutes: flags['lag-minutes']!,
         historyDays: flags['history-days']!,
+        source: flags.source!,
       },
       flags.now !== undefined ? new Date(flags.now * 1000) : new Date(),
     );
