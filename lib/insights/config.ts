@@ -1,3 +1,4 @@
+import { ATHENA_ENV, AthenaConfigError, athenaConfigFromEnv } from '../query/config.js';
 import { parseLakeRoot } from '../store/object-store.js';
 import { DETECT_DEFAULTS } from './detect.js';
 import { InsightsError } from './errors.js';
@@ -32,8 +33,8 @@ export interface DetectConfig {
 /** Environment variables, by config field: the handler's contract with infra/. */
 export const DETECT_ENV = {
   lakeRoot: 'LAKE_ROOT',
-  athenaWorkgroup: 'ATHENA_WORKGROUP',
-  athenaDatabase: 'ATHENA_DATABASE',
+  athenaWorkgroup: ATHENA_ENV.workgroup,
+  athenaDatabase: ATHENA_ENV.database,
   sink: 'INSIGHT_SINK',
   source: 'INSIGHT_SOURCE',
   metricsNamespace: 'INSIGHT_METRICS_NAMESPACE',
@@ -70,10 +71,15 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
       );
     return value;
   };
-  const name = (
-    field: 'athenaWorkgroup' | 'athenaDatabase' | 'source' | 'metricsNamespace',
-    fallback: string,
-  ) => {
+  let athena: { workgroup: string; database: string };
+  try {
+    athena = athenaConfigFromEnv(env);
+  } catch (error) {
+    if (error instanceof AthenaConfigError)
+      throw new DetectConfigError(error.variable, error.message.slice(error.variable.length + 2));
+    throw error;
+  }
+  const name = (field: 'source' | 'metricsNamespace', fallback: string) => {
     const value = env[DETECT_ENV[field]] || fallback;
     if (!/^[A-Za-z0-9._\-/]{1,128}$/.test(value))
       throw new DetectConfigError(DETECT_ENV[field], `"${value}" is not a valid name`);
@@ -82,8 +88,8 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
   return {
     lakeRoot,
     sink,
-    athenaWorkgroup: name('athenaWorkgroup', 'xray-lake'),
-    athenaDatabase: name('athenaDatabase', 'xray_lake'),
+    athenaWorkgroup: athena.workgroup,
+    athenaDatabase: athena.database,
     source: name('source', 'xray-lake'),
     metricsNamespace: name('metricsNamespace', 'XRayLake'),
     lagMinutes: number('lagMinutes', SCHEDULED_DETECT_DEFAULTS.lagMinutes, 0, 1440),

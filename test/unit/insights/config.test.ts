@@ -22,7 +22,7 @@ describe('detectConfigFromEnv', () => {
     [{ INSIGHT_SINK: 'sns:topic' }, /^INSIGHT_SINK: expected eventbridge:BUS/],
     [{ DETECT_HISTORY_DAYS: '0' }, /^DETECT_HISTORY_DAYS: expected a whole number from 1 to 30, got "0"/],
     [{ DETECT_LAG_MINUTES: 'soon' }, /^DETECT_LAG_MINUTES: /],
-    [{ ATHENA_WORKGROUP: 'has spaces' }, /^ATHENA_WORKGROUP: "has spaces" is not a valid name/],
+    [{ ATHENA_WORKGROUP: 'has spaces' }, /^ATHENA_WORKGROUP: "has spaces" is not a valid workgroup name/],
   ])('names the variable that is wrong: %o', (change, message) => {
     const error = (() => {
       try {

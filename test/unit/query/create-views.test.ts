@@ -7,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AthenaEngine } from '../../../lib/query/athena-engine.js';
+import { AthenaConfigError, athenaConfigFromEnv } from '../../../lib/query/config.js';
 import { createViews, dropViews, viewsDigest } from '../../../lib/query/create-views.js';
 import { DuckDbEngine } from '../../../lib/query/duckdb-engine.js';
 import { VIEWS, viewSql } from '../../../lib/query/views.js';
@@ -59,5 +60,15 @@ describe('the views custom resource’s logic', () => {
     expect(viewsDigest()).toBe(viewsDigest());
     expect(viewsDigest()).toMatch(/^[0-9a-f]{64}$/);
     expect(viewsDigest(VIEWS.slice(1))).not.toBe(viewsDigest());
+  });
+});
+
+describe('athenaConfigFromEnv', () => {
+  it('defaults to the stack’s names and names a bad variable', () => {
+    expect(athenaConfigFromEnv({})).toEqual({ workgroup: 'xray-lake', database: 'xray_lake' });
+    expect(() => athenaConfigFromEnv({ ATHENA_DATABASE: 'Has-Caps' })).toThrow(
+      /^ATHENA_DATABASE: "Has-Caps" is not a valid Glue database name$/,
+    );
+    expect(() => athenaConfigFromEnv({ ATHENA_WORKGROUP: 'a b' })).toThrow(AthenaConfigError);
   });
 });
