@@ -1,3 +1,5 @@
+import { checkNumber } from '../lib/bounded-number.js';
+
 /**
  * The stack's settings, from CDK context (`cdk synth -c key=value` or cdk.json), checked once: a bad
  * value fails synthesis with a message naming the context key.
@@ -75,13 +77,11 @@ export function stackConfig(context: (key: string) => unknown): StackConfig {
   const number = (key: keyof StackConfig, fallback: number | undefined, min: number, max: number) => {
     const raw = context(key);
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new StackConfigError(
-        key,
-        `expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-      );
-    return value;
+    if (typeof raw !== 'string' && typeof raw !== 'number')
+      throw new StackConfigError(key, `expected a whole number, got ${JSON.stringify(raw)}`);
+    const checked = checkNumber(raw, { min, max, integer: true });
+    if ('problem' in checked) throw new StackConfigError(key, checked.problem);
+    return checked.value;
   };
   const d = STACK_DEFAULTS;
   const config: StackConfig = {

@@ -26,6 +26,7 @@ import {
 import type { Construct } from 'constructs';
 import { EXPORT_ENV } from '../lib/export/config.js';
 import { DETECT_ENV } from '../lib/insights/config.js';
+import { ATHENA_ENV } from '../lib/query/config.js';
 import { METRICS_NAMESPACE } from '../lib/insights/metrics.js';
 import { viewsDigest } from '../lib/query/create-views.js';
 import { glueTableInput } from '../lib/query/ddl.js';
@@ -408,8 +409,8 @@ export class XRayLakeStack extends Stack {
     workgroup: athena.CfnWorkGroup,
     mode: 'read' | 'create-views',
   ): void {
-    fn.addEnvironment(DETECT_ENV.athenaWorkgroup, this.config.workgroup);
-    fn.addEnvironment(DETECT_ENV.athenaDatabase, this.config.database);
+    fn.addEnvironment(ATHENA_ENV.workgroup, this.config.workgroup);
+    fn.addEnvironment(ATHENA_ENV.database, this.config.database);
     const account = Aws.ACCOUNT_ID;
     const region = Aws.REGION;
     const partition = Aws.PARTITION;

@@ -1,3 +1,4 @@
+import { checkNumber } from '../bounded-number.js';
 import { UsageError } from './errors.js';
 
 /** How one flag is read. */
@@ -82,23 +83,9 @@ export function parseFlags<S extends FlagSpecs>(
 }
 
 function parseNumber(text: string, flag: string, spec: Extract<FlagSpec, { type: 'number' }>): number {
-  const value = Number(text);
-  const kind = spec.integer ? 'a whole number' : 'a number';
-  const range =
-    spec.min !== undefined && spec.max !== undefined
-      ? ` from ${spec.min} to ${spec.max}`
-      : spec.min !== undefined
-        ? ` of at least ${spec.min}`
-        : '';
-  if (
-    text.trim() === '' ||
-    !Number.isFinite(value) ||
-    (spec.integer && !Number.isInteger(value)) ||
-    (spec.min !== undefined && value < spec.min) ||
-    (spec.max !== undefined && value > spec.max)
-  )
-    throw new UsageError(`${flag}: expected ${kind}${range}, got "${text}"`);
-  return value;
+  const checked = checkNumber(text, spec);
+  if ('problem' in checked) throw new UsageError(`${flag}: ${checked.problem}`);
+  return checked.value;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { checkNumber } from '../bounded-number.js';
 import { parseRedaction, RedactionRuleError } from '../lake/redact.js';
 import { parseLakeRoot } from '../store/object-store.js';
 import { ExportConfigError } from './errors.js';
@@ -58,13 +59,9 @@ export function exportConfigFromEnv(env: Record<string, string | undefined>): Ex
     const name = EXPORT_ENV[field];
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max)
-      throw new ExportConfigError(
-        name,
-        `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`,
-      );
-    return value;
+    const checked = checkNumber(raw, { min, max, integer });
+    if ('problem' in checked) throw new ExportConfigError(name, checked.problem);
+    return checked.value;
   };
   const config: ExportConfig = {
     lakeRoot,

@@ -1,8 +1,11 @@
+import { checkNumber } from '../bounded-number.js';
 import { ATHENA_ENV, AthenaConfigError, athenaConfigFromEnv } from '../query/config.js';
 import { parseLakeRoot } from '../store/object-store.js';
 import { DETECT_DEFAULTS } from './detect.js';
 import { InsightsError } from './errors.js';
+import { INSIGHT_SOURCE_PATTERN } from './events.js';
 import { SCHEDULED_DETECT_DEFAULTS } from './scheduled.js';
+import { parseInsightSink } from './sinks.js';
 
 /** A bad environment variable of the detection Lambda, named. */
 export class DetectConfigError extends InsightsError {
@@ -50,7 +53,7 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
   parseLakeRoot(lakeRoot);
   const sink = env[DETECT_ENV.sink];
   if (!sink) throw new DetectConfigError(DETECT_ENV.sink, 'required: eventbridge:BUS, jsonl:PATH or stdout');
-  if (!/^(eventbridge:[A-Za-z0-9._\-/:]+|jsonl:.+|stdout)$/.test(sink))
+  if (!parseInsightSink(sink))
     throw new DetectConfigError(
       DETECT_ENV.sink,
       `expected eventbridge:BUS, jsonl:PATH or stdout, got "${sink}"`,
@@ -63,25 +66,21 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
   ) => {
     const raw = env[DETECT_ENV[field]];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new DetectConfigError(
-        DETECT_ENV[field],
-        `expected a whole number from ${min} to ${max}, got "${raw}"`,
-      );
-    return value;
+    const checked = checkNumber(raw, { min, max, integer: true });
+    if ('problem' in checked) throw new DetectConfigError(DETECT_ENV[field], checked.problem);
+    return checked.value;
   };
   let athena: { workgroup: string; database: string };
   try {
     athena = athenaConfigFromEnv(env);
   } catch (error) {
-    if (error instanceof AthenaConfigError)
-      throw new DetectConfigError(error.variable, error.message.slice(error.variable.length + 2));
+    if (error instanceof AthenaConfigError) throw new DetectConfigError(error.variable, error.problem);
     throw error;
   }
   const name = (field: 'source' | 'metricsNamespace', fallback: string) => {
     const value = env[DETECT_ENV[field]] || fallback;
-    if (!/^[A-Za-z0-9._\-/]{1,128}$/.test(value))
+    const pattern = field === 'source' ? INSIGHT_SOURCE_PATTERN : /^[A-Za-z0-9._\-/]{1,255}$/;
+    if (!pattern.test(value))
       throw new DetectConfigError(DETECT_ENV[field], `"${value}" is not a valid name`);
     return value;
   };

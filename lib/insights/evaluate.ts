@@ -97,3 +97,9 @@ export function evaluate(labels: LabelFile, entries: readonly InsightEntry[]): E
     medianDelayBuckets: delays.length ? delays[Math.floor((delays.length - 1) / 2)]! : null,
   };
 }
+
+/** How an incident fared, in words: "detected, +N buckets", "missed", "quiet (right)" or "false alarm". */
+export function outcomeText(outcome: IncidentOutcome): string {
+  if (outcome.decoy) return outcome.detected ? 'false alarm' : 'quiet (right)';
+  return outcome.detected ? `detected, +${outcome.delayBuckets} buckets` : 'missed';
+}

@@ -5,6 +5,11 @@
  */
 export const INSIGHT_SOURCE = 'xray-lake';
 export const INSIGHT_DETAIL_TYPE = 'Trace Insight Update';
+/**
+ * What a configured event `Source` may be: EventBridge takes up to 256 characters; these keep it to the
+ * reverse-domain style rules match on.
+ */
+export const INSIGHT_SOURCE_PATTERN = /^[A-Za-z0-9._\-/]{1,256}$/;
 
 export const INSIGHT_CATEGORIES = ['FAULT', 'ERROR', 'THROTTLE', 'LATENCY'] as const;
 export type InsightCategory = (typeof INSIGHT_CATEGORIES)[number];

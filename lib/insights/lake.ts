@@ -6,6 +6,9 @@ import type { InsightEntry } from './events.js';
 
 const SAMPLE_TRACES = 5;
 
+/** The `dt` partition (UTC day) of an epoch second. */
+const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+
 /**
  * Runs detection over a lake through a query engine: reads the `service_buckets` view from `historyDays`
  * before `from` (baselines) to `to`, replays the detectors, and fills each opened insight's sample traces.
@@ -22,17 +25,19 @@ export async function detectOverLake(
     lifecycle?: Partial<LifecycleOptions>;
   },
 ): Promise<{ entries: InsightEntry[]; buckets: number; from: number; to: number } | undefined> {
-  const { rows: range } = await engine.query(
-    'SELECT min(to_unixtime(bucket)) AS first, max(to_unixtime(bucket)) AS last FROM service_buckets',
-  );
-  const first = range[0]?.first;
-  const last = range[0]?.last;
-  if (typeof first !== 'number' || typeof last !== 'number') return undefined;
+  // One read: the range's own buckets tell where the lake starts and ends when from/to are open.
+  const historyFrom = options.from === undefined ? undefined : options.from - options.historyDays * 86_400;
+  const rows = await readBuckets(engine, historyFrom, options.to);
+  if (rows.length === 0) return undefined;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const b of rows) {
+    if (b.bucket < first) first = b.bucket;
+    if (b.bucket > last) last = b.bucket;
+  }
   const from = options.from ?? first + 3600;
   const to = options.to ?? last + BUCKET_SECONDS;
-  const historyFrom = from - options.historyDays * 86_400;
-  const rows = await readBuckets(engine, historyFrom, to);
-  const edges = await readEdges(engine, historyFrom, to);
+  const edges = await readEdges(engine, historyFrom ?? first, to);
   const entries = detectInsights(rows, {
     from,
     to,
@@ -45,11 +50,21 @@ export async function detectOverLake(
   return { entries, buckets: rows.length, from, to };
 }
 
-/** Every service's 5-minute buckets in [from, to) (epoch seconds), from `service_buckets`. */
-export async function readBuckets(engine: QueryEngine, from: number, to: number): Promise<Bucket[]> {
+/**
+ * Every service's 5-minute buckets in [from, to) (epoch seconds; either open when undefined), from
+ * `service_buckets`, with partition filters for the bounds given.
+ */
+export async function readBuckets(engine: QueryEngine, from?: number, to?: number): Promise<Bucket[]> {
+  const where =
+    from !== undefined && to !== undefined
+      ? [partitionFilter(from, to), `bucket >= from_unixtime(${from})`, `bucket < from_unixtime(${to})`]
+      : [
+          ...(from === undefined ? [] : [`dt >= '${day(from)}'`, `bucket >= from_unixtime(${from})`]),
+          ...(to === undefined ? [] : [`dt <= '${day(to)}'`, `bucket < from_unixtime(${to})`]),
+        ];
   const { rows } = await engine.query(
     `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
-     WHERE ${partitionFilter(from, to)} AND bucket >= from_unixtime(${from}) AND bucket < from_unixtime(${to})`,
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
   );
   return rows.map((r) => ({
     service: String(r.service),
@@ -120,6 +135,5 @@ function partitionFilter(from: number, to: number): string {
 
 /** A partition filter on `dt` for [from, to) in epoch seconds: Athena then scans only those days. */
 function dtBetween(from: number, to: number): string {
-  const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
   return `dt >= '${day(from)}' AND dt <= '${day(to)}'`;
 }

@@ -4,7 +4,7 @@ import { QueryError } from './errors.js';
 export class AthenaConfigError extends QueryError {
   constructor(
     readonly variable: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${variable}: ${problem}`);
   }

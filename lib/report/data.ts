@@ -1,4 +1,4 @@
-import type { Evaluation } from '../insights/evaluate.js';
+import { type Evaluation, outcomeText } from '../insights/evaluate.js';
 import type { InsightEntry } from '../insights/events.js';
 import type { LabelFile } from '../local/simulator/simulate.js';
 import type { QueryEngine, Row } from '../query/engine.js';
@@ -10,7 +10,15 @@ export interface ReportData {
   to: string;
   lakeRoot: string;
   traces: number;
-  services: { service: string; requests: number; p95: number | null; faultPct: number; errorPct: number }[];
+  /** Over the period, from the contract views: the median hourly p95 (s) and the outcome percentages. */
+  services: {
+    service: string;
+    requests: number;
+    p95: number | null;
+    faultPct: number;
+    errorPct: number;
+    throttlePct: number;
+  }[];
   edges: { caller: string; callee: string; calls: number; faults: number }[];
   /** Hourly p95 (s) and fault rate (%) per service, from the service_latency and service_faults views. */
   series: { service: string; hours: number[]; p95: (number | null)[]; faultRate: (number | null)[] }[];
@@ -78,7 +86,8 @@ export async function collectReportData(
   const { rows: totals } = await engine.query('SELECT count(*) AS traces FROM traces');
   const { rows: services } = await engine.query(`
     SELECT f.service, sum(f.requests) AS requests, approx_percentile(l.p95, 0.5) AS p95,
-           100.0 * sum(f.faults) / sum(f.requests) AS fault_pct, 100.0 * sum(f.errors) / sum(f.requests) AS error_pct
+           100.0 * sum(f.faults) / sum(f.requests) AS fault_pct, 100.0 * sum(f.errors) / sum(f.requests) AS error_pct,
+           100.0 * sum(f.throttles) / sum(f.requests) AS throttle_pct
     FROM service_faults f LEFT JOIN service_latency l ON l.service = f.service AND l.hour = f.hour
     GROUP BY f.service ORDER BY requests DESC`);
   const { rows: edges } = await engine.query(
@@ -173,6 +182,7 @@ export async function collectReportData(
       p95: num(r.p95),
       faultPct: Number(r.fault_pct),
       errorPct: Number(r.error_pct),
+      throttlePct: Number(r.throttle_pct),
     })),
     edges: edges.map((r) => ({
       caller: String(r.caller),
@@ -190,15 +200,7 @@ export async function collectReportData(
         category: incident.category,
         start: incident.start,
         end: incident.end,
-        outcome: !o
-          ? ''
-          : o.decoy
-            ? o.detected
-              ? 'false alarm'
-              : 'quiet (right)'
-            : o.detected
-              ? `detected, +${o.delayBuckets} buckets`
-              : 'missed',
+        outcome: o ? outcomeText(o) : '',
       };
     }),
     ...(input.evaluation && {

@@ -8,7 +8,7 @@ import { evaluate } from '../../insights/evaluate.js';
 import { JsonlPublisher } from '../../insights/jsonl-publisher.js';
 import { detectOverLake } from '../../insights/lake.js';
 import { FsStore } from '../../store/fs-store.js';
-import { collectReportData } from '../../report/data.js';
+import { collectReportData, type ReportData } from '../../report/data.js';
 import { renderReport } from '../../report/html.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { LocalXRayService } from '../../local/xray-service.js';
@@ -17,19 +17,6 @@ import { table } from '../format.js';
 import { type CommandIO, progress, xrayClientFor } from '../io.js';
 
 const DEMO_REQUESTS_PER_MINUTE = 6;
-
-/** The demo's summary, from the contract views: what a user would ask the lake first. */
-const SERVICE_SUMMARY_SQL = `
-SELECT f.service,
-       sum(f.requests) AS requests,
-       round(1000 * approx_percentile(l.p95, 0.5), 1) AS "median hourly p95 (ms)",
-       round(100.0 * sum(f.errors) / sum(f.requests), 2) AS "errors %",
-       round(100.0 * sum(f.faults) / sum(f.requests), 2) AS "faults %",
-       round(100.0 * sum(f.throttles) / sum(f.requests), 2) AS "throttles %"
-FROM service_faults f
-LEFT JOIN service_latency l ON l.service = f.service AND l.hour = f.hour
-GROUP BY f.service
-ORDER BY requests DESC`;
 
 export const demoFlags = {
   days: {
@@ -130,22 +117,20 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
 
     // The lake answers from here on: the same views Athena serves, on embedded DuckDB.
     const engine = await DuckDbEngine.open(lakeRoot);
-    let services: Awaited<ReturnType<typeof engine.query>>['rows'];
-    let detected: Awaited<ReturnType<typeof detectOverLake>>;
+    let data: ReportData;
     const detectBar = progress(io, 'detect');
     const insightsPath = join(out, 'insights.jsonl');
     const reportPath = join(out, 'report.html');
     let scored: ReturnType<typeof evaluate>;
     try {
-      services = (await engine.query(SERVICE_SUMMARY_SQL)).rows;
       detectBar.update('replaying the detectors bucket by bucket');
-      detected = await detectOverLake(engine, { historyDays: 0 });
+      const detected = await detectOverLake(engine, { historyDays: 0 });
       await rm(insightsPath, { force: true });
       await new JsonlPublisher(insightsPath).publish(detected?.entries ?? []);
       scored = evaluate(report.labels, detected?.entries ?? []);
       detectBar.done(`${scored.insightsOpened} insights opened, written to ${insightsPath}`);
       const reportBar = progress(io, 'report');
-      const data = await collectReportData(engine, {
+      data = await collectReportData(engine, {
         lakeRoot,
         from,
         to,
@@ -158,32 +143,29 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
     } finally {
       await engine.close();
     }
-    const rows = services.map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '-' : (v as string | number)])),
-    );
+    const round = (value: number, digits: number) => Number(value.toFixed(digits));
+    const rows = data.services.map((s) => ({
+      service: s.service,
+      requests: s.requests,
+      'median hourly p95 (ms)': s.p95 === null ? '-' : round(1000 * s.p95, 1),
+      'errors %': round(s.errorPct, 2),
+      'faults %': round(s.faultPct, 2),
+      'throttles %': round(s.throttlePct, 2),
+    }));
     io.out(
       `\nServices over the last ${flags.days} days (views service_faults and service_latency, DuckDB over the lake):\n${table(rows)}\n`,
     );
     io.out(
       `\nLabelled incidents (${labelsPath}) and what the detectors made of them:\n${table(
-        scored.incidents.map((o, i) => {
-          const label = report.labels.incidents[i]!;
-          const verdict = o.decoy
-            ? o.detected
-              ? 'FALSE ALARM'
-              : 'quiet (right)'
-            : o.detected
-              ? `detected, +${o.delayBuckets} buckets`
-              : 'MISSED';
-          return {
-            incident: o.name,
-            service: o.service,
-            category: o.category,
-            start: label.start.slice(0, 16),
-            end: label.end.slice(0, 16),
-            outcome: verdict,
-          };
-        }),
+        data.incidents.map((i) => ({
+          incident: i.name,
+          service: i.service,
+          category: i.category,
+          start: i.start.slice(0, 16),
+          end: i.end.slice(0, 16),
+          // Shouted where the detector got it wrong.
+          outcome: /^(missed|false alarm)$/.test(i.outcome) ? i.outcome.toUpperCase() : i.outcome,
+        })),
       )}\n` +
         `  recall ${(100 * scored.recall).toFixed(0)}%, precision ${(100 * scored.precision).toFixed(0)}% ` +
         `(${scored.insightsOpened} insights, ${scored.falseAlarms} detecting no labelled incident), decoys alerted ${scored.decoysAlerted}, ` +

@@ -1,18 +1,12 @@
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DETECT_DEFAULTS } from '../../insights/detect.js';
 import { InsightsError } from '../../insights/errors.js';
-import type { InsightPublisher } from '../../insights/events.js';
-import { EventBridgePublisher } from '../../insights/eventbridge-publisher.js';
-import { ConsolePublisher, JsonlPublisher } from '../../insights/jsonl-publisher.js';
+import { INSIGHT_SOURCE_PATTERN } from '../../insights/events.js';
 import { detectOverLake } from '../../insights/lake.js';
 import { METRICS_NAMESPACE, type MetricsSink, PutMetricDataSink } from '../../insights/metrics.js';
 import { runScheduledDetect, SCHEDULED_DETECT_DEFAULTS } from '../../insights/scheduled.js';
-import { AthenaEngine } from '../../query/athena-engine.js';
-import { DuckDbEngine } from '../../query/duckdb-engine.js';
-import type { QueryEngine } from '../../query/engine.js';
-import { parseLakeRoot } from '../../store/object-store.js';
+import { openInsightPublisher, parseInsightSink, SINK_FORMS } from '../../insights/sinks.js';
+import { openLakeEngine } from '../../query/open-engine.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
 import { type CommandIO, openLake } from '../io.js';
@@ -97,18 +91,17 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
   const replay = flags.from !== undefined || flags.to !== undefined;
   if (replay && flags.now !== undefined)
     throw new UsageError('--now goes with a scheduled run; a replay takes --from/--to', 'detect');
-  if (!/^[A-Za-z0-9._\-/]{1,256}$/.test(flags.source!))
+  if (!INSIGHT_SOURCE_PATTERN.test(flags.source!))
     throw new UsageError(`--source: "${flags.source}" is not a valid event source`, 'detect');
-  const publisher = openSink(flags.sink!, flags.region!, io);
+  const sink = parseInsightSink(flags.sink!);
+  if (!sink) throw new UsageError(`--sink: expected ${SINK_FORMS}, got "${flags.sink}"`, 'detect');
+  const publisher = openInsightPublisher(sink, { write: io.out, region: flags.region! });
   const metrics = openMetrics(flags.metrics!, flags.region!);
-  const root = parseLakeRoot(flags.lake!);
-  const engine: QueryEngine =
-    root.kind === 's3'
-      ? new AthenaEngine(
-          { workgroup: flags.workgroup!, database: flags.database! },
-          new AthenaClient({ region: flags.region! }),
-        )
-      : await DuckDbEngine.open(root.path);
+  const engine = await openLakeEngine(flags.lake!, {
+    workgroup: flags.workgroup!,
+    database: flags.database!,
+    region: flags.region!,
+  });
   try {
     if (replay) {
       const result = await detectOverLake(engine, {
@@ -158,14 +151,6 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
   } finally {
     await engine.close();
   }
-}
-
-function openSink(sink: string, region: string, io: CommandIO): InsightPublisher {
-  if (sink === 'stdout') return new ConsolePublisher(io.out);
-  if (sink.startsWith('jsonl:') && sink.length > 6) return new JsonlPublisher(sink.slice(6));
-  if (sink.startsWith('eventbridge:') && sink.length > 12)
-    return new EventBridgePublisher(sink.slice(12), new EventBridgeClient({ region }));
-  throw new UsageError(`--sink: expected stdout, jsonl:PATH or eventbridge:BUS, got "${sink}"`, 'detect');
 }
 
 function openMetrics(spec: string, region: string): MetricsSink | undefined {
