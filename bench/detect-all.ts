@@ -1,6 +1,11 @@
-/** `npm run bench:detect`: the detector on NAB (quality) and on 1,000 services × 14 days (speed). */
+/**
+ * `npm run bench:detect`: the detector on the simulator's labelled weeks and on NAB (quality), and on
+ * 1,000 services × 14 days (speed).
+ */
 import { runNab } from './detect-nab.js';
+import { runScenarios, scenarioTable } from './detect-scenarios.js';
 import { runDetectSpeed } from './detect-speed.js';
 
+console.table(scenarioTable(await runScenarios(5, '/tmp/xray-lake-bench-scenarios')));
 console.table(runNab().summary);
 console.table(runDetectSpeed());

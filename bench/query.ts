@@ -9,18 +9,13 @@
  * chunks a query reads in Parquet, against the size of the same data as JSON lines (one segment document
  * a line, the public X-Ray → Athena sample's layout), which Athena must read entirely.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
-import { partKey } from '../lib/lake/hour-files.js';
-import { encodeParquet } from '../lib/lake/parquet.js';
-import { partitionOf, traceToRows, type TraceRows } from '../lib/lake/schema.js';
-import { TrafficGenerator } from '../lib/local/simulator/generate.js';
 import { DEFAULT_SCENARIO } from '../lib/local/simulator/scenario.js';
 import { DuckDbEngine } from '../lib/query/duckdb-engine.js';
 import { VIEWS } from '../lib/query/views.js';
-import { assembleTrace } from '../lib/xray/assemble.js';
-import { summarizeTrace } from '../lib/xray/summary.js';
+import { buildLake } from './lake-builder.js';
 
 const arg = (name: string, fallback: string) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -36,43 +31,20 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 async function build(): Promise<void> {
   if (existsSync(join(LAKE, 'json-lines-bytes.txt'))) return;
   console.error(`building ${DAYS} days at ${RPM} requests/min in ${LAKE}...`);
-  const generator = new TrafficGenerator(
-    { ...DEFAULT_SCENARIO, traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: RPM } },
-    [],
-    31,
-  );
   // The JSON lines are counted, not written: Athena bills their whole size, and at 10M documents the file
   // would pass 4 GiB for nothing.
   let jsonBytes = 0;
-  for (let hour = FROM; hour < END; hour += 3600) {
-    const rows: TraceRows[] = [];
-    for (let minute = hour / 60; minute < (hour + 3600) / 60; minute++) {
-      for (const trace of generator.minute(minute)) {
-        const assembled = assembleTrace(trace.id, trace.documents);
-        for (const document of [...assembled.segments, ...assembled.inferred])
-          jsonBytes += Buffer.byteLength(JSON.stringify(document)) + 1;
-        rows.push(traceToRows(assembled, summarizeTrace(assembled, 1), { exportedAt: END * 1000 }));
-      }
-    }
-    const partition = partitionOf(hour * 1000).path;
-    for (const table of ['traces', 'segments'] as const) {
-      const path = join(LAKE, partKey(table, partition, 0));
-      mkdirSync(join(path, '..'), { recursive: true });
-      writeFileSync(
-        path,
-        table === 'traces'
-          ? encodeParquet(
-              'traces',
-              rows.map((r) => r.trace),
-            )
-          : encodeParquet(
-              'segments',
-              rows.flatMap((r) => r.segments),
-            ),
-      );
-    }
-    if ((hour - FROM) % 86_400 === 0) console.error(`  day ${(hour - FROM) / 86_400 + 1}/${DAYS}`);
-  }
+  buildLake(LAKE, {
+    scenario: { ...DEFAULT_SCENARIO, traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: RPM } },
+    incidents: [],
+    seed: 31,
+    from: FROM,
+    to: END,
+    onDocument: (document) => {
+      jsonBytes += Buffer.byteLength(JSON.stringify(document)) + 1;
+    },
+    onDay: (day, days) => console.error(`  day ${day}/${days}`),
+  });
   writeFileSync(join(LAKE, 'json-lines-bytes.txt'), String(jsonBytes));
 }
 

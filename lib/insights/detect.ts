@@ -4,7 +4,10 @@ import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   latencyBand,
+  latencyCountScore,
+  latencyMedianVerdict,
   latencyVerdict,
+  medianInPlace,
   rateAnomalous,
   rateScore,
   rateVerdict,
@@ -35,6 +38,14 @@ export interface Bucket {
   faults: number;
   throttles: number;
   p95: number | null;
+  /** The bucket's median latency, when the view gives it: the baseline of the latency count test's shift check. */
+  p50?: number | null;
+  /**
+   * The bucket's latency histogram as `service_buckets` writes it (JSON `{"bin": count}`, see
+   * LATENCY_BINS_PER_OCTAVE), kept as text and parsed only when a p95 crosses its band. Without it the
+   * latency test is the band alone.
+   */
+  latencyBins?: string | null;
 }
 
 /** Why an event was published: an insight opened, its root cause moved, it spread, its impact changed, it closed. */
@@ -120,6 +131,8 @@ interface SerializedService {
   faults: number[];
   throttles: number[];
   p95: (number | null)[];
+  /** Absent when no bucket had a p50 (and in states written before p50 was kept). */
+  p50?: (number | null)[];
   normal: number[];
   lifecycle: SeriesState[];
 }
@@ -136,15 +149,19 @@ class ServiceHistory {
   readonly faults: Float64Array;
   readonly throttles: Float64Array;
   readonly p95: Float32Array;
+  readonly p50: Float32Array;
   /** Bit i set: the bucket was normal for category i, so it is part of that category's baseline. */
   readonly normal: Uint8Array;
   /** Running sums over normal buckets: [requests, failures] for FAULT, ERROR, THROTTLE. */
   readonly sums = new Float64Array(6);
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
-  /** The smallest p95 any latency baseline could use (normal for latency, with a p95); recomputed lazily. */
-  private latencyFloor = Number.POSITIVE_INFINITY;
-  private latencyFloorStale = false;
+  /**
+   * The smallest p95 and p50 any latency baseline could use (normal for latency, with a value); recomputed
+   * lazily when the slot holding one is overwritten.
+   */
+  private readonly latencyFloor = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  private readonly latencyFloorStale = [false, false];
   lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
 
   constructor(readonly size: number) {
@@ -154,6 +171,7 @@ class ServiceHistory {
     this.faults = new Float64Array(size);
     this.throttles = new Float64Array(size);
     this.p95 = new Float32Array(size).fill(Number.NaN);
+    this.p50 = new Float32Array(size).fill(Number.NaN);
     this.normal = new Uint8Array(size);
   }
 
@@ -168,7 +186,10 @@ class ServiceHistory {
   /** Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. */
   record(t: number, b: Bucket | undefined, normal: number): void {
     const s = this.slot(t);
-    if (this.usableLatency(s) && this.p95[s] === this.latencyFloor) this.latencyFloorStale = true;
+    if (this.usableLatency(s, this.p95) && this.p95[s] === this.latencyFloor[0])
+      this.latencyFloorStale[0] = true;
+    if (this.usableLatency(s, this.p50) && this.p50[s] === this.latencyFloor[1])
+      this.latencyFloorStale[1] = true;
     if (this.time[s] !== 0 && this.requests[s]! > 0) this.withTraffic--;
     if ((b?.requests ?? 0) > 0) this.withTraffic++;
     if (this.time[s] !== 0)
@@ -183,31 +204,37 @@ class ServiceHistory {
     this.faults[s] = b?.faults ?? 0;
     this.throttles[s] = b?.throttles ?? 0;
     this.p95[s] = b?.p95 ?? Number.NaN;
+    this.p50[s] = b?.p50 ?? Number.NaN;
     this.normal[s] = normal;
     for (let c = 0; c < 3; c++)
       if (normal & (1 << c)) {
         this.sums[2 * c]! += this.requests[s]!;
         this.sums[2 * c + 1]! += this.failuresAt(s, c);
       }
-    if (this.usableLatency(s) && this.p95[s]! < this.latencyFloor) this.latencyFloor = this.p95[s]!;
+    if (this.usableLatency(s, this.p95) && this.p95[s]! < this.latencyFloor[0]!)
+      this.latencyFloor[0] = this.p95[s]!;
+    if (this.usableLatency(s, this.p50) && this.p50[s]! < this.latencyFloor[1]!)
+      this.latencyFloor[1] = this.p50[s]!;
   }
 
-  private usableLatency(s: number): boolean {
-    return this.time[s] !== 0 && (this.normal[s]! & 8) !== 0 && !Number.isNaN(this.p95[s]!);
+  private usableLatency(s: number, values: Float32Array): boolean {
+    return this.time[s] !== 0 && (this.normal[s]! & 8) !== 0 && !Number.isNaN(values[s]!);
   }
 
   /**
-   * A lower bound of every latency baseline's minimum: the smallest usable p95 in the ring. Kept as points
-   * come in; recomputed only when the point holding it is evicted.
+   * A lower bound of every latency baseline's minimum: the smallest usable p95 (which = 0) or p50 (1) in
+   * the ring. Kept as points come in; recomputed only when the point holding it is evicted.
    */
-  minLatency(): number {
-    if (this.latencyFloorStale) {
-      this.latencyFloor = Number.POSITIVE_INFINITY;
+  minLatency(which: 0 | 1 = 0): number {
+    if (this.latencyFloorStale[which]) {
+      const values = which === 0 ? this.p95 : this.p50;
+      let floor = Number.POSITIVE_INFINITY;
       for (let s = 0; s < this.size; s++)
-        if (this.usableLatency(s) && this.p95[s]! < this.latencyFloor) this.latencyFloor = this.p95[s]!;
-      this.latencyFloorStale = false;
+        if (this.usableLatency(s, values) && values[s]! < floor) floor = values[s]!;
+      this.latencyFloor[which] = floor;
+      this.latencyFloorStale[which] = false;
     }
-    return this.latencyFloor;
+    return this.latencyFloor[which]!;
   }
 
   has(t: number): boolean {
@@ -231,7 +258,9 @@ class ServiceHistory {
     const times = order.map((s) => this.time[s]!);
     out.start = times[0] ?? 0;
     if (times.some((t, i) => t !== out.start + i * BUCKET_SECONDS)) out.time = times;
+    const p50: (number | null)[] = [];
     for (const s of order) {
+      p50.push(Number.isNaN(this.p50[s]!) ? null : Number(this.p50[s]!.toPrecision(9)));
       out.requests.push(this.requests[s]!);
       out.errors.push(this.errors[s]!);
       out.faults.push(this.faults[s]!);
@@ -240,6 +269,7 @@ class ServiceHistory {
       out.p95.push(Number.isNaN(this.p95[s]!) ? null : Number(this.p95[s]!.toPrecision(9)));
       out.normal.push(this.normal[s]!);
     }
+    if (p50.some((v) => v !== null)) out.p50 = p50;
     return out;
   }
 
@@ -255,6 +285,7 @@ class ServiceHistory {
         faults: data.faults[i]!,
         throttles: data.throttles[i]!,
         p95: data.p95[i] ?? null,
+        p50: data.p50?.[i] ?? null,
       };
       history.record(t, bucket, data.normal[i]!);
     }
@@ -310,8 +341,10 @@ export class Detector {
       ...this.detector,
       latencyZ: this.detector.latencyZ * h,
       latencyMinIncrease: this.detector.latencyMinIncrease * h,
+      latencyMedianIncrease: this.detector.latencyMedianIncrease * h,
       rateAlpha: this.detector.rateAlpha ** h,
       rateWindowAlpha: this.detector.rateWindowAlpha ** h,
+      latencyAlpha: this.detector.latencyAlpha ** h,
     };
     this.historyBuckets = Math.round(
       ((options.historyDays ?? DETECT_DEFAULTS.historyDays) * DAY) / BUCKET_SECONDS,
@@ -389,9 +422,17 @@ export class Detector {
         if (!anomalous && !state.open && state.anomalousRun === 0) continue;
         // A bucket without requests says nothing about a rate: it neither breaks a run of anomalies (a quiet
         // service failing every request it gets, with empty buckets between) nor counts towards recovery.
-        // Latency keeps resetting on thin buckets: measured on four demo weeks, skipping those too found one
-        // more night-time slowdown but raised two more false alarms (bench/README.md).
+        // A bucket too thin for a latency verdict breaks a run towards opening (skipping those too found one
+        // more night-time slowdown but raised two more false alarms, bench/README.md), but neither counts
+        // towards closing an open one: at night a slowdown was split into up to five insights by them.
         if (!anomalous && c < 3 && (!b || b.requests === 0)) continue;
+        if (
+          !anomalous &&
+          c === 3 &&
+          state.open &&
+          (!b || b.p95 === null || b.requests < this.detector.latencyMinRequests)
+        )
+          continue;
         const next = step(state, anomalous, this.lifecycle);
         history.lifecycle[c] = next.state;
         const member = inIncidents.has(service) ? members.get(`${service}\u0000${category}`) : undefined;
@@ -439,28 +480,7 @@ export class Detector {
     const o = history.lifecycle[c]!.open ? this.held : this.detector;
     if (c === 3) {
       if (!b || b.p95 === null || b.requests < o.latencyMinRequests) return undefined;
-      // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
-      // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
-      const ringFloor = history.minLatency() * (1 + o.latencyMinIncrease);
-      if (b.p95 <= ringFloor) {
-        this.noteScore(ringFloor > 0 && Number.isFinite(ringFloor) ? b.p95 / ringFloor : 0);
-        return undefined;
-      }
-      const n = this.latencyBaseline(history, t);
-      if (n < o.latencyWarmupPoints) return undefined;
-      // Screen: high ≥ center·(1 + minIncrease) ≥ min·(1 + minIncrease), so below that it is normal without
-      // the medians (most buckets); the score is then an upper bound of p95 / high, still under 1.
-      const floor = this.baselineMin * (1 + o.latencyMinIncrease);
-      if (b.p95 <= floor) {
-        this.noteScore(floor > 0 ? b.p95 / floor : 0);
-        return undefined;
-      }
-      const band = latencyBand(this.scratch, n, o, b.requests);
-      this.noteScore(b.p95 / band.high);
-      if (b.p95 <= band.high) return undefined;
-      // Rare: rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
-      const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
-      return anomalous(latencyVerdict({ value: b.p95, requests: b.requests }, points, this.detector));
+      return this.judgeTail(history, t, b, b.p95, o) ?? this.judgeMedian(history, t, b, o);
     }
     if (!b || b.requests === 0 || history.withTraffic < o.rateWarmupBuckets) return undefined;
     const k = failures(b, c);
@@ -500,6 +520,72 @@ export class Detector {
     );
   }
 
+  /** The p95 against its band (see {@link latencyBand}), and when the bucket has its histogram, the count test. */
+  private judgeTail(
+    history: ServiceHistory,
+    t: number,
+    b: Bucket,
+    p95: number,
+    o: DetectorOptions,
+  ): Verdict | undefined {
+    // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
+    // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
+    const ringFloor = history.minLatency() * (1 + o.latencyMinIncrease);
+    if (p95 <= ringFloor) {
+      this.noteScore(ringFloor > 0 && Number.isFinite(ringFloor) ? p95 / ringFloor : 0);
+      return undefined;
+    }
+    const n = this.latencyBaseline(history, t);
+    if (n < o.latencyWarmupPoints) return undefined;
+    // Screen: high ≥ center·(1 + minIncrease) ≥ min·(1 + minIncrease), so below that it is normal without
+    // the medians (most buckets); the score is then an upper bound of p95 / high, still under 1.
+    const floor = this.baselineMin * (1 + o.latencyMinIncrease);
+    if (p95 <= floor) {
+      this.noteScore(floor > 0 ? p95 / floor : 0);
+      return undefined;
+    }
+    const band = latencyBand(this.scratch, n, o, b.requests);
+    this.noteScore(p95 / band.high);
+    if (p95 <= band.high) return undefined;
+    // Rare: the p95 crossed. One slow outlier in a thin bucket, or many slow requests?
+    if (
+      b.latencyBins &&
+      latencyCountScore(b.latencyBins, band.center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
+    )
+      return undefined;
+    // Rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
+    const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
+    return anomalous(latencyVerdict({ value: p95, requests: b.requests }, points, this.detector));
+  }
+
+  /**
+   * The median against its baseline, for a bucket with its histogram and p50: a distribution shifted as a
+   * whole by less than the p95 band's width (a thin bucket's p95 is too noisy to show it) is slow when its
+   * p50 is `latencyMedianIncrease` above the baseline median and more of its requests than chance allows
+   * are slower than that median (half of them, normally). Its score is the count test's −log10 p.
+   */
+  private judgeMedian(
+    history: ServiceHistory,
+    t: number,
+    b: Bucket,
+    o: DetectorOptions,
+  ): Verdict | undefined {
+    const p50 = b.p50;
+    if (!b.latencyBins || p50 === null || p50 === undefined) return undefined;
+    const increase = 1 + o.latencyMedianIncrease;
+    // The same two screens as the p95's: the ring's smallest median, then the baseline's.
+    if (p50 <= history.minLatency(1) * increase) return undefined;
+    const n = this.latencyBaseline(history, t, history.p50);
+    if (n < o.latencyWarmupPoints || p50 <= this.baselineMin * increase) return undefined;
+    const points = Array.from(this.scratch.subarray(0, n));
+    const center = medianInPlace(this.scratch, n);
+    this.noteScore(p50 / (center * increase));
+    if (p50 <= center * increase) return undefined;
+    if (latencyCountScore(b.latencyBins, center, 0.5) <= -Math.log10(o.latencyAlpha)) return undefined;
+    const observation = { p50, requests: b.requests, bins: b.latencyBins };
+    return anomalous(latencyMedianVerdict(observation, points, this.detector));
+  }
+
   private noteScore(score: number): void {
     if (score > this.score) this.score = score;
   }
@@ -519,12 +605,13 @@ export class Detector {
    * (± seasonalWidthBuckets) on earlier days once seasonalMinDays of them have points enough, else the most
    * recent normal buckets. Same rule as {@link baselineFor}, over the ring.
    */
-  private latencyBaseline(history: ServiceHistory, t: number): number {
+  private latencyBaseline(history: ServiceHistory, t: number, values = history.p95): number {
     const o = this.detector;
     const width = o.seasonalWidthBuckets;
     // Plain slot arithmetic over local references: this runs for every service and bucket.
     // (value !== value is NaN: no p95, which also stands for no requests.)
-    const { time, p95, normal, size } = history;
+    const { time, normal, size } = history;
+    const p95 = values;
     const base = Math.floor(t / BUCKET_SECONDS);
     const perDay = DAY / BUCKET_SECONDS;
     const scratch = this.scratch;
@@ -686,7 +773,7 @@ export class Detector {
     const latency = primary.category === 'LATENCY';
     const metric = latency
       ? {
-          Name: 'p95',
+          Name: verdict.quantile ?? 'p95',
           Observed: verdict.observed,
           ExpectedLow: verdict.expectedLow,
           ExpectedHigh: verdict.expectedHigh,
@@ -700,7 +787,7 @@ export class Detector {
           Unit: 'Percent' as const,
         };
     const what = latency
-      ? `p95 ${(verdict.observed * 1000).toFixed(0)} ms against an expected at most ${(verdict.expectedHigh * 1000).toFixed(0)} ms`
+      ? `${verdict.quantile ?? 'p95'} ${(verdict.observed * 1000).toFixed(0)} ms against an expected at most ${(verdict.expectedHigh * 1000).toFixed(0)} ms`
       : `${primary.category.toLowerCase()} rate ${(100 * verdict.observed).toFixed(1)}% against an expected at most ${(100 * verdict.expectedHigh).toFixed(2)}%`;
     const services = this.rankedServices(incident);
     const others = services.filter((s) => s !== incident.root);

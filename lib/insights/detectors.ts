@@ -1,3 +1,5 @@
+import { LatencyBinsError } from './errors.js';
+
 /**
  * Anomaly detectors: pure functions from a bucket's observation and its history to a verdict. No I/O,
  * no clock; every threshold is a named, documented, overridable field of {@link DETECTOR_DEFAULTS}.
@@ -52,6 +54,28 @@ export const DETECTOR_DEFAULTS = {
    * who would rather miss than be woken can set it.
    */
   latencySampleMargin: 0,
+  /**
+   * Share of a normal bucket's requests slower than the baseline p95: 5%, by the definition of a p95.
+   * The null rate of the latency count test (see `latencyAlpha`).
+   */
+  latencyTailRate: 0.05,
+  /**
+   * Per-bucket significance of the latency count test: a p95 above the band is anomalous only when the
+   * number of requests slower than the baseline p95 is also improbable at `latencyTailRate` (binomial
+   * upper tail). In a bucket of 17 requests, one or two slow outliers make the p95 (nearly the maximum
+   * there) cross any band, but 2 of 17 above the baseline p95 has a 21% chance; a real slowdown puts a
+   * third or more of them there. Only applies when the bucket carries its latency histogram
+   * (`service_buckets.latency_bins`); set 1 to turn the test off.
+   */
+  latencyAlpha: 1e-2,
+  /**
+   * The median test (for buckets with a histogram and p50): a bucket whose p50 is this much above the
+   * baseline median (0.5 = 1.5×) and has more of its requests above that median than chance allows
+   * (`latencyAlpha`, half of them normally) is slow, even when its p95 stays inside a band that a thin
+   * bucket's noisy p95 makes wide. On our scenarios this found a 1.8× night-time slowdown of 15–20
+   * requests a bucket that the p95 band missed.
+   */
+  latencyMedianIncrease: 0.5,
   /** Days of history at the same time of day before the baseline becomes seasonal. */
   seasonalMinDays: 3,
   /** Buckets either side of the same time of day that count as "the same time" on earlier days. */
@@ -81,6 +105,8 @@ export interface Verdict {
   state: 'normal' | 'anomalous' | 'warming-up' | 'insufficient-data';
   /** How unusual, comparable across buckets of one detector (−log10 p for rates, z for latency). */
   score: number;
+  /** For latency: which quantile `observed` and the band are (the p95 unless the median test decided). */
+  quantile?: 'p50';
   observed: number;
   expectedLow: number;
   expectedHigh: number;
@@ -141,10 +167,12 @@ export function rateAnomalous(
 
 /**
  * Latency (a bucket's p95, say) against a robust baseline: median and MAD of the baseline points, the MAD
- * scaled to a standard deviation (×1.4826) and floored. Only slowdowns are anomalies.
+ * scaled to a standard deviation (×1.4826) and floored. Only slowdowns are anomalies. With the bucket's
+ * latency histogram (`bins`), a p95 above the band must also be borne out by the count of slow requests
+ * (see `latencyAlpha`): a p95 is one order statistic, the count weighs every request.
  */
 export function latencyVerdict(
-  observation: { value: number; requests: number },
+  observation: { value: number; requests: number; bins?: string | null },
   baseline: readonly number[],
   options: Partial<DetectorOptions> = {},
 ): Verdict {
@@ -165,13 +193,40 @@ export function latencyVerdict(
   } = latencyBand(baseline, baseline.length, o, observation.requests);
   if (observation.requests < o.latencyMinRequests)
     return { state: 'insufficient-data', score: 0, observed: observation.value, expectedLow, expectedHigh };
+  const slow =
+    observation.value > expectedHigh &&
+    (!observation.bins ||
+      latencyCountScore(observation.bins, center, o.latencyTailRate) > -Math.log10(o.latencyAlpha));
   return {
-    state: observation.value > expectedHigh ? 'anomalous' : 'normal',
+    state: slow ? 'anomalous' : 'normal',
     score: (observation.value - center) / spread,
     observed: observation.value,
     expectedLow,
     expectedHigh,
   };
+}
+
+/**
+ * The median test for a thin bucket (see `latencyMedianIncrease`): its p50 against the median of the
+ * baseline's p50s, borne out by the count of its requests slower than that median (half of them, normally).
+ * Needs the bucket's histogram; its score is the count test's −log10 p.
+ */
+export function latencyMedianVerdict(
+  observation: { p50: number; requests: number; bins: string },
+  baseline: readonly number[],
+  options: Partial<DetectorOptions> = {},
+): Verdict & { quantile: 'p50' } {
+  const o = { ...DETECTOR_DEFAULTS, ...options };
+  const base = { observed: observation.p50, expectedLow: 0, quantile: 'p50' as const };
+  if (baseline.length < o.latencyWarmupPoints)
+    return { ...base, state: 'warming-up', score: 0, expectedHigh: Number.POSITIVE_INFINITY };
+  const center = medianInPlace(Float64Array.from(baseline), baseline.length);
+  const expectedHigh = center * (1 + o.latencyMedianIncrease);
+  if (observation.requests < o.latencyMinRequests)
+    return { ...base, state: 'insufficient-data', score: 0, expectedHigh };
+  const score = latencyCountScore(observation.bins, center, 0.5);
+  const slow = observation.p50 > expectedHigh && score > -Math.log10(o.latencyAlpha);
+  return { ...base, state: slow ? 'anomalous' : 'normal', score, expectedHigh };
 }
 
 /**
@@ -197,6 +252,59 @@ export function latencyBand(
       Math.max(center + o.latencyZ * spread, center * (1 + o.latencyMinIncrease)) *
       (1 + o.latencySampleMargin / Math.sqrt(Math.max(1, requests))),
   };
+}
+
+/**
+ * Latency histogram resolution: bin j holds durations in [2^(j/B), 2^((j+1)/B)) milliseconds, B bins an
+ * octave, durations under 1 ms in bin 0. The `service_buckets` view computes the same bins
+ * (`floor(2 * log2(greatest(duration, 0.001) * 1000))`); a test runs both on the same data.
+ */
+export const LATENCY_BINS_PER_OCTAVE = 2;
+
+/** The latency histogram bin of a duration in seconds (see {@link LATENCY_BINS_PER_OCTAVE}). */
+export function latencyBin(seconds: number): number {
+  return Math.floor(LATENCY_BINS_PER_OCTAVE * Math.log2(Math.max(seconds, 0.001) * 1000));
+}
+
+/**
+ * How many of a bucket's requests took longer than `seconds`, from its latency histogram (the JSON object
+ * `{"bin": count}` of `service_buckets.latency_bins`), and of how many. Exact at bin edges; inside the bin
+ * holding `seconds` its count is shared in proportion to the log-distance, as durations are spread about
+ * evenly over so narrow a log-interval.
+ */
+export function requestsAbove(bins: string, seconds: number): { above: number; total: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bins);
+  } catch {
+    throw new LatencyBinsError(bins, 'is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new LatencyBinsError(bins, 'is not a {"bin": count} object');
+  const position = LATENCY_BINS_PER_OCTAVE * Math.log2(Math.max(seconds, 0.001) * 1000);
+  const bin = Math.floor(position);
+  let above = 0;
+  let total = 0;
+  for (const [key, value] of Object.entries(parsed)) {
+    const j = Number(key);
+    const count = Number(value);
+    if (!Number.isInteger(j) || !(count >= 0))
+      throw new LatencyBinsError(bins, `has a bad entry "${key}": ${String(value)}`);
+    total += count;
+    if (j > bin) above += count;
+    else if (j === bin) above += count * (1 - (position - bin));
+  }
+  return { above, total };
+}
+
+/**
+ * The latency count test's score: −log10 P(X ≥ above | total, rate), X binomial, `above` the requests
+ * slower than `threshold` seconds. How improbable so many slow requests are if, as normal, a share `rate`
+ * of them is slower than `threshold` (5% for the baseline p95, half for its median).
+ */
+export function latencyCountScore(bins: string, threshold: number, rate: number): number {
+  const { above, total } = requestsAbove(bins, threshold);
+  return rateScore(Math.floor(above), total, rate);
 }
 
 /**

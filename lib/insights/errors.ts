@@ -9,6 +9,16 @@ export class InsightsError extends Error {
 /** The detector's saved state does not fit this detector, or buckets came out of order. */
 export class DetectorStateError extends InsightsError {}
 
+/** A bucket's `latency_bins` is not the `{"bin": count}` JSON object the `service_buckets` view writes. */
+export class LatencyBinsError extends InsightsError {
+  constructor(
+    readonly bins: string,
+    readonly problem: string,
+  ) {
+    super(`latency_bins ${problem}: ${bins.length > 80 ? `${bins.slice(0, 80)}…` : bins}`);
+  }
+}
+
 /**
  * Some insight entries could not be published. `failed` holds each entry with the destination's error code
  * and message; the other entries of the batch were delivered.

@@ -63,18 +63,52 @@ export async function readBuckets(engine: QueryEngine, from?: number, to?: numbe
           ...(to === undefined ? [] : [`dt <= '${day(to)}'`, `bucket < from_unixtime(${to})`]),
         ];
   const { rows } = await engine.query(
-    `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p95 FROM service_buckets
+    `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p50, p95, latency_bins FROM service_buckets
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
   );
-  return rows.map((r) => ({
-    service: String(r.service),
-    bucket: Number(r.bucket),
-    requests: Number(r.requests),
-    errors: Number(r.errors),
-    faults: Number(r.faults),
-    throttles: Number(r.throttles),
-    p95: r.p95 === null || r.p95 === undefined ? null : Number(r.p95),
-  }));
+  const merged = new Map<string, Bucket>();
+  for (const r of rows) {
+    const b: Bucket = {
+      service: String(r.service),
+      bucket: Number(r.bucket),
+      requests: Number(r.requests),
+      errors: Number(r.errors),
+      faults: Number(r.faults),
+      throttles: Number(r.throttles),
+      p50: r.p50 === null || r.p50 === undefined ? null : Number(r.p50),
+      p95: r.p95 === null || r.p95 === undefined ? null : Number(r.p95),
+      latencyBins: typeof r.latency_bins === 'string' ? r.latency_bins : null,
+    };
+    const key = `${b.service}\u0000${b.bucket}`;
+    const seen = merged.get(key);
+    merged.set(key, seen ? mergeBuckets(seen, b) : b);
+  }
+  return [...merged.values()];
+}
+
+/**
+ * One bucket from the two rows `service_buckets` gives a bucket that straddles an hour partition (the view
+ * groups by partition so that filters prune: a segment of a trace begun at 14:59:59 that starts at 15:00:02
+ * lives in hour 14 but belongs to the 15:00 bucket). Counts and histograms add up exactly; the quantiles
+ * are the larger row's, as the other holds only those few late segments.
+ */
+export function mergeBuckets(a: Bucket, b: Bucket): Bucket {
+  const [major, minor] = a.requests >= b.requests ? [a, b] : [b, a];
+  const bins: Record<string, number> = {};
+  for (const text of [a.latencyBins, b.latencyBins])
+    if (text)
+      for (const [bin, count] of Object.entries(JSON.parse(text) as Record<string, number>))
+        bins[bin] = (bins[bin] ?? 0) + count;
+  return {
+    ...major,
+    requests: major.requests + minor.requests,
+    errors: major.errors + minor.errors,
+    faults: major.faults + minor.faults,
+    throttles: major.throttles + minor.throttles,
+    p95: major.p95 ?? minor.p95,
+    p50: major.p50 ?? minor.p50 ?? null,
+    latencyBins: a.latencyBins || b.latencyBins ? JSON.stringify(bins) : null,
+  };
 }
 
 /** The service graph's edges seen in [from, to) (epoch seconds), from `service_edges`. */

@@ -28,6 +28,8 @@ export const TRINO_SHIMS = [
   'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
   'CREATE OR REPLACE MACRO from_unixtime(x) AS to_timestamp(x)',
   'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
+  // Trino's JSON is a type of its own, returned as text through json_format; DuckDB's is text already.
+  'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)',
 ] as const;
 
 /**

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRange } from '../../lib/export/run.js';
+import { latencyBin } from '../../lib/insights/detectors.js';
+import { readBuckets } from '../../lib/insights/lake.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
@@ -38,6 +40,8 @@ function expected(traces: AssembledTrace[]) {
     service: string;
     caller: string | null;
     hour: string;
+    /** The 5-minute bucket, epoch seconds. */
+    bucket: number;
     duration: number;
     fault: boolean;
     error: boolean;
@@ -59,6 +63,7 @@ function expected(traces: AssembledTrace[]) {
         service: d.name,
         caller,
         hour: hourOf(d.start_time),
+        bucket: Math.floor(Math.round(d.start_time * 1000) / 300_000) * 300,
         duration: durationOf(d),
         fault: d.fault === true,
         error: d.error === true,
@@ -82,6 +87,12 @@ function expected(traces: AssembledTrace[]) {
       p99: percentile(d, 0.99),
       max: Math.max(...d),
     };
+  });
+  const buckets = [...group(nodes, (n) => `${n.service}|${n.bucket}`)].map(([key, ns]) => {
+    const d = ns.map((n) => n.duration);
+    const bins: Record<string, number> = {};
+    for (const duration of d) bins[latencyBin(duration)] = (bins[latencyBin(duration)] ?? 0) + 1;
+    return { key, requests: ns.length, p50: percentile(d, 0.5), p95: percentile(d, 0.95), bins };
   });
   const faults = [...group(nodes, (n) => `${n.service}|${n.hour}`)].map(([key, ns]) => ({
     key,
@@ -178,7 +189,7 @@ function expected(traces: AssembledTrace[]) {
       0.95,
     ),
   }));
-  return { latency, faults, edges, traceLatency, operationLatency, rootCauses, byTenant };
+  return { latency, buckets, faults, edges, traceLatency, operationLatency, rootCauses, byTenant };
 }
 
 const byKey = (rows: Row[], ...columns: string[]) =>
@@ -229,6 +240,44 @@ describe('views on DuckDB over an exported lake', () => {
         p99: w.p99,
         max: w.max,
       });
+  });
+
+  it('service_buckets: requests, p50, p95 and the latency histogram the detector reads, per 5 minutes', async () => {
+    const { rows } = await engine.query(
+      'SELECT service, to_unixtime(bucket) AS bucket, requests, p50, p95, latency_bins, hour FROM service_buckets',
+    );
+    // A bucket at an hour's start may come in two rows, one per hour partition (the trace's start hour):
+    // counts and histograms add up to the bucket's; quantiles are exact where a bucket is one row.
+    const byBucket = new Map<string, Row[]>();
+    for (const r of rows)
+      byBucket.set(`${r.service}|${r.bucket}`, [...(byBucket.get(`${r.service}|${r.bucket}`) ?? []), r]);
+    expect(byBucket.size).toBe(want.buckets.length);
+    const add = (into: Record<string, number>, text: unknown) => {
+      for (const [bin, n] of Object.entries(JSON.parse(String(text)) as Record<string, number>))
+        into[bin] = (into[bin] ?? 0) + n;
+      return into;
+    };
+    let split = 0;
+    for (const w of want.buckets) {
+      const parts = byBucket.get(w.key)!;
+      expect(parts.reduce((sum, r) => sum + Number(r.requests), 0)).toBe(w.requests);
+      // The SQL's bins are latencyBin's, request for request.
+      expect(parts.reduce<Record<string, number>>((bins, r) => add(bins, r.latency_bins), {})).toEqual(
+        w.bins,
+      );
+      if (parts.length === 1) expect(parts[0]).toMatchObject({ p50: w.p50, p95: w.p95 });
+      else split++;
+    }
+    expect(split).toBeLessThan(want.buckets.length / 10);
+    // readBuckets merges the split ones: one bucket per service and 5 minutes, counts and bins whole.
+    const read = await readBuckets(engine);
+    expect(read).toHaveLength(want.buckets.length);
+    const wanted = new Map(want.buckets.map((w) => [w.key, w]));
+    for (const b of read) {
+      const w = wanted.get(`${b.service}|${b.bucket}`)!;
+      expect(b.requests).toBe(w.requests);
+      expect(JSON.parse(b.latencyBins!)).toEqual(w.bins);
+    }
   });
 
   it('service_faults: ok, errors and faults partition requests; throttles are errors', async () => {

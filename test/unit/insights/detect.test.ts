@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
 import { Random } from '../../../lib/local/simulator/random.js';
-import { at, series } from '../../helpers/buckets.js';
+import { at, durations, healthy, series } from '../../helpers/buckets.js';
 import { INSIGHT_DETAIL_TYPE } from '../../../lib/insights/events.js';
 
 describe('detectInsights', () => {
@@ -44,6 +44,58 @@ describe('detectInsights', () => {
     expect(detectInsights(buckets, { from: at(12), to: at(60) }).map((e) => e.Detail.InsightId)).toEqual(
       first.map((e) => e.Detail.InsightId),
     );
+  });
+
+  it('does not take one slow outlier in a quiet bucket for a slowdown, when the bucket has its histogram', () => {
+    const normal = durations(17, 0.08, 0.2);
+    // One request of 17 takes 0.9 s: the p95 (nearly the maximum in so few) quadruples.
+    const outlier = healthy([...normal.slice(0, -1), 0.9]);
+    const buckets = series('cards', 60, (i) => (i >= 30 && i < 36 ? outlier : healthy(normal)));
+    expect(outlier.p95).toBe(0.9);
+    expect(detectInsights(buckets, { from: at(12), to: at(60) })).toEqual([]);
+    // Without the histogram only the p95 band judges, and it alerts.
+    const bare = buckets.map((b) => ({ ...b, latencyBins: null }));
+    expect(detectInsights(bare, { from: at(12), to: at(60) }).map((e) => e.Detail.State)).toEqual([
+      'ACTIVE',
+      'CLOSED',
+    ]);
+    // Eight of seventeen as slow is a slowdown, histogram or not.
+    const slow = healthy([...normal.slice(0, 9), ...Array.from({ length: 8 }, () => 0.9)]);
+    const real = series('cards', 60, (i) => (i >= 30 && i < 36 ? slow : healthy(normal)));
+    expect(detectInsights(real, { from: at(12), to: at(60) }).map((e) => e.Detail.State)).toEqual([
+      'ACTIVE',
+      'CLOSED',
+    ]);
+  });
+
+  it('finds a thin service shifted as a whole by its median, where its noisy p95 stays inside the band', () => {
+    // Quiet-hour buckets of 18 requests whose p95 swings between 0.25 and 0.45 s: a wide p95 band.
+    const quiet = (i: number) => healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45));
+    const shifted = healthy(durations(18, 0.18, 0.4)); // everything 1.8× slower, p95 still inside
+    const buckets = series('payments', 60, (i) => (i >= 30 && i < 40 ? shifted : quiet(i)));
+    const events = detectInsights(buckets, { from: at(12), to: at(60) });
+    expect(events.map((e) => [e.Detail.State, e.Detail.Metric.Name])).toEqual([
+      ['ACTIVE', 'p50'],
+      ['CLOSED', 'p50'],
+    ]);
+    expect(events[0]!.Detail.Metric.Observed).toBeCloseTo(shifted.p50!, 9);
+    expect(events[0]!.Detail.Event.Summary).toContain('p50');
+    // The p95 band alone (no histogram, so no median test) sees nothing.
+    const bare = buckets.map((b) => ({ ...b, latencyBins: null }));
+    expect(detectInsights(bare, { from: at(12), to: at(60) })).toEqual([]);
+  });
+
+  it('keeps a latency insight open through buckets too thin to judge, instead of splitting it in two', () => {
+    const normal = healthy(durations(40, 0.05, 0.12));
+    const slow = healthy(durations(40, 0.2, 0.5));
+    const thin = healthy(durations(5, 0.2, 0.5));
+    const buckets = series('worker', 70, (i) =>
+      i >= 30 && i < 50 ? (i >= 36 && i < 42 ? thin : slow) : normal,
+    );
+    const events = detectInsights(buckets, { from: at(12), to: at(70) });
+    expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+    expect(events.map((e) => e.Detail.State).at(-1)).toBe('CLOSED');
+    expect(events.at(-1)!.Detail.EndTime).toBe(new Date(at(50) * 1000).toISOString());
   });
 
   it('makes one insight of an incident whose faults echo upstream, rooted at the farthest-downstream service', () => {
@@ -198,6 +250,21 @@ describe('detectInsights', () => {
       saved = detector.state();
     }
     expect(pieces).toEqual(whole);
+  });
+
+  it('resumed from its saved state, judges medians exactly as one continuous run does', () => {
+    const quiet = (i: number) => healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45));
+    const buckets = series('payments', 60, (i) =>
+      i >= 30 && i < 40 ? healthy(durations(18, 0.18, 0.4)) : quiet(i),
+    );
+    const whole = detectInsights(buckets, { from: at(12), to: at(60) });
+    expect(whole).toHaveLength(2);
+    const first = new Detector();
+    replay(first, buckets, at(12), at(31));
+    const saved = JSON.parse(JSON.stringify(first.state()));
+    expect(saved.services.payments.p50).toHaveLength(31);
+    const second = new Detector({}, saved);
+    expect(replay(second, buckets, at(31), at(60))).toEqual(whole);
   });
 
   it('saves p95s with nine digits, which read back to the very same float32 (randomized)', () => {

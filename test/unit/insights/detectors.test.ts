@@ -3,11 +3,16 @@ import {
   baselineFor,
   binomialUpperTail,
   DETECTOR_DEFAULTS,
+  latencyBin,
+  latencyMedianVerdict,
   latencyVerdict,
   logGamma,
+  requestsAbove,
   rateVerdict,
 } from '../../../lib/insights/detectors.js';
+import { LatencyBinsError } from '../../../lib/insights/errors.js';
 import { Random } from '../../../lib/local/simulator/random.js';
+import { durations, healthy } from '../../helpers/buckets.js';
 
 /** P(X ≥ k) by direct summation with log-factorials built by adding logs: slow, simple, independent. */
 function naiveUpperTail(k: number, n: number, p: number): number {
@@ -127,6 +132,99 @@ describe('latencyVerdict', () => {
     const spiky = [...steady.slice(0, 40), 5, 6, 7];
     expect(latencyVerdict({ value: 0.45, requests: 100 }, spiky).state).toBe('anomalous');
     expect(latencyVerdict({ value: 0.3, requests: 100 }, spiky).state).toBe('normal');
+  });
+});
+
+describe('latency histogram', () => {
+  it('bins two to an octave of milliseconds, everything under 1 ms in bin 0', () => {
+    expect([0.0005, 0.001, 0.0015, 0.002, 0.0029, 0.004, 1, 60].map(latencyBin)).toEqual([
+      0, 0, 1, 2, 3, 4, 19, 31,
+    ]);
+  });
+
+  it('counts the requests above a threshold: exactly at bin edges, in proportion inside a bin', () => {
+    // bin 2 = [2, 2.83) ms, bin 4 = [4, 5.66) ms
+    const bins = '{"0":3,"2":4,"4":5}';
+    expect(requestsAbove(bins, 0.004)).toEqual({ above: 5, total: 12 });
+    expect(requestsAbove(bins, 0.002)).toEqual({ above: 9, total: 12 });
+    expect(requestsAbove(bins, 0.0001)).toEqual({ above: 12, total: 12 });
+    expect(requestsAbove(bins, 1000)).toEqual({ above: 0, total: 12 });
+    expect(requestsAbove(bins, 2 ** 1.25 / 1000).above).toBeCloseTo(5 + 2, 9); // halfway through bin 2
+    expect(requestsAbove('{}', 0.1)).toEqual({ above: 0, total: 0 });
+  });
+
+  it('agrees with counting the durations themselves at every bin edge (randomized)', () => {
+    const random = new Random(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const ds = Array.from(
+        { length: 1 + Math.floor(random.next() * 60) },
+        () => random.logNormal(40, 1) / 1000,
+      );
+      const { latencyBins } = healthy(ds);
+      for (let j = 0; j < 30; j++) {
+        const edge = 2 ** (j / 2) / 1000;
+        // A bin holds [edge, next edge): at an edge, "above" counts from that bin up, so ≥ edge.
+        const atOrAbove = ds.filter((d) => latencyBin(d) >= j).length;
+        expect(requestsAbove(latencyBins!, edge).above).toBeCloseTo(atOrAbove, 9);
+      }
+    }
+  });
+
+  it('names the bad histogram it was given', () => {
+    for (const bad of ['not json', '[1,2]', '{"a":1}', '{"3":-1}', 'null']) {
+      expect(() => requestsAbove(bad, 0.1)).toThrow(LatencyBinsError);
+      expect(() => requestsAbove(bad, 0.1)).toThrow(/latency_bins/);
+    }
+  });
+});
+
+describe('latencyVerdict with a histogram', () => {
+  const flat = Array.from({ length: 48 }, () => 0.2);
+
+  it('needs the slow requests to be more than chance allows, not one outlier making the p95', () => {
+    const normal = durations(17, 0.08, 0.2);
+    const outlier = healthy([...normal.slice(0, -1), 0.9]);
+    const observation = { value: outlier.p95!, requests: 17 };
+    expect(latencyVerdict(observation, flat).state).toBe('anomalous'); // the band alone
+    expect(latencyVerdict({ ...observation, bins: outlier.latencyBins }, flat).state).toBe('normal');
+    const many = healthy([...normal.slice(0, 9), ...Array.from({ length: 8 }, () => 0.9)]);
+    expect(latencyVerdict({ value: many.p95!, requests: 17, bins: many.latencyBins }, flat).state).toBe(
+      'anomalous',
+    );
+  });
+});
+
+describe('latencyMedianVerdict', () => {
+  const medians = Array.from({ length: 48 }, () => 0.1);
+
+  it('flags a bucket shifted as a whole past the median increase, borne out by its count', () => {
+    const shifted = healthy(durations(16, 0.18, 0.4));
+    const verdict = latencyMedianVerdict(
+      { p50: shifted.p50!, requests: 16, bins: shifted.latencyBins! },
+      medians,
+    );
+    expect(verdict).toMatchObject({ state: 'anomalous', quantile: 'p50' });
+    expect(verdict.expectedHigh).toBeCloseTo(0.15, 12);
+    expect(verdict.score).toBeGreaterThan(2);
+  });
+
+  it('is normal when the median rose by less than the increase, or too few requests are slow', () => {
+    const mild = healthy(durations(16, 0.14, 0.3));
+    expect(
+      latencyMedianVerdict({ p50: mild.p50!, requests: 16, bins: mild.latencyBins! }, medians).state,
+    ).toBe('normal');
+    // A p50 of 0.18 claimed with a histogram where only half the requests are above 0.1 s.
+    const half = healthy(durations(16, 0.1, 0.3));
+    expect(latencyMedianVerdict({ p50: 0.18, requests: 16, bins: half.latencyBins! }, medians).state).toBe(
+      'normal',
+    );
+  });
+
+  it('warms up, and gives no verdict on a bucket with too few requests', () => {
+    const shifted = healthy(durations(16, 0.18, 0.4));
+    const observation = { p50: shifted.p50!, requests: 16, bins: shifted.latencyBins! };
+    expect(latencyMedianVerdict(observation, medians.slice(0, 3)).state).toBe('warming-up');
+    expect(latencyMedianVerdict({ ...observation, requests: 5 }, medians).state).toBe('insufficient-data');
   });
 });
 

@@ -76,6 +76,26 @@ describe('view SQL (Athena dialect)', () => {
     }
   });
 
+  it('service_buckets bins every request with a duration, and none without (DuckDB)', async () => {
+    const engine = await DuckDbEngine.open(join(tmpdir(), 'no-lake-here'));
+    try {
+      // The view's own SQL over a CTE that shadows the segments table: three requests, one still in progress.
+      const row = (duration: string, second: number) =>
+        `SELECT 'a' AS service, TIMESTAMPTZ '2026-11-20 10:01:0${second}Z' AS start_time, ${duration} AS duration,
+           'segment' AS kind, CAST(NULL AS VARCHAR) AS caller_service, false AS error, false AS throttle,
+           false AS fault, '2026-11-20' AS dt, '10' AS hour`;
+      const { rows } = await engine.query(
+        `WITH segments AS (${[row('0.002', 1), row('CAST(NULL AS DOUBLE)', 2), row('0.0021', 3)].join(' UNION ALL ')})
+         ${viewSql('service_buckets')}`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ requests: 3, p50: 0.002, p95: 0.0021 });
+      expect(JSON.parse(String(rows[0]!.latency_bins))).toEqual({ '2': 2 });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('builds --view queries that prune by dt and parse as Trino SQL', () => {
     const sql = viewQuery(
       'service_latency',
