@@ -4,8 +4,8 @@
  */
 import { runNab } from './detect-nab.js';
 import { runScenarios, scenarioTable } from './detect-scenarios.js';
-import { runDetectSpeed } from './detect-speed.js';
+import { runDetectSpeeds } from './detect-speed.js';
 
 console.table(scenarioTable(await runScenarios(5, '/tmp/xray-lake-bench-scenarios')));
 console.table(runNab().summary);
-console.table(runDetectSpeed());
+console.table(runDetectSpeeds());

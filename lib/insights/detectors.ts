@@ -155,6 +155,19 @@ export function rateScore(k: number, n: number, p: number): number {
   return -Math.log10(Math.max(binomialUpperTail(k, n, p), 1e-300));
 }
 
+/**
+ * An upper bound of {@link rateScore}(k, n, p) for p < k/n < 1 (Infinity elsewhere), from Ash's lower
+ * bound of the binomial tail, P(X ≥ k) ≥ exp(−n·D(k/n ‖ p)) / √(8k(1 − k/n)) (R. Ash, Information
+ * Theory, 1965, lemma 4.7.2): two logarithms instead of the exact tail's log-gammas and sum, so the hot
+ * loop can prove a bucket normal without it. A randomized test checks the bound against the exact tail.
+ */
+export function rateScoreCap(k: number, n: number, p: number): number {
+  const a = k / n;
+  if (!(a > p) || a >= 1) return Number.POSITIVE_INFINITY;
+  const divergence = a * Math.log(a / p) + (1 - a) * Math.log((1 - a) / (1 - p));
+  return (n * divergence + 0.5 * Math.log(8 * k * (1 - a))) * Math.LOG10E;
+}
+
 /** The rate decision, shared by {@link rateVerdict} and the detector's hot loop so they never disagree. */
 export function rateAnomalous(
   k: number,

@@ -8,6 +8,8 @@ import {
   latencyVerdict,
   logGamma,
   requestsAbove,
+  rateScore,
+  rateScoreCap,
   rateVerdict,
 } from '../../../lib/insights/detectors.js';
 import { LatencyBinsError } from '../../../lib/insights/errors.js';
@@ -47,6 +49,29 @@ describe('binomialUpperTail', () => {
     expect(binomialUpperTail(30, 1000, 0.002)).toBeGreaterThan(1e-25);
     expect(binomialUpperTail(30, 1000, 0.002)).toBeLessThan(1e-24);
     expect(logGamma(10)).toBeCloseTo(Math.log(362_880), 12);
+  });
+});
+
+describe('rateScoreCap', () => {
+  it('is never below the exact score, and close to it in the far tail (randomized)', () => {
+    const random = new Random(3);
+    let tight = 0;
+    for (let trial = 0; trial < 20_000; trial++) {
+      const n = 1 + Math.floor(random.next() * 5000);
+      const p = 10 ** (-5 + random.next() * 4.7);
+      const k = Math.min(n - 1, Math.ceil(n * p) + Math.floor(random.next() * Math.min(n, 50 + 10 * n * p)));
+      if (!(k / n > p) || k >= n) continue;
+      const exact = rateScore(k, n, p);
+      const cap = rateScoreCap(k, n, p);
+      expect(cap).toBeGreaterThanOrEqual(exact - 1e-9);
+      if (exact > 4 && exact < 250 && cap - exact < 1.5) tight++;
+    }
+    expect(tight).toBeGreaterThan(1000); // a useful bound, not merely a large one
+  });
+
+  it('gives no bound at or below the expected count, or when every request failed', () => {
+    expect(rateScoreCap(1, 100, 0.02)).toBe(Number.POSITIVE_INFINITY);
+    expect(rateScoreCap(10, 10, 0.01)).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
