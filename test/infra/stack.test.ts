@@ -9,10 +9,15 @@ import { TABLES } from '../../lib/lake/schema.js';
 import { viewsDigest } from '../../lib/query/create-views.js';
 import { tableColumns } from '../../lib/query/ddl.js';
 import { VIEWS } from '../../lib/query/views.js';
+import { tempDirSync } from '../helpers/temp.js';
 
 /** Synthesizes the stack offline; bundling is skipped (the bundle-size benchmark bundles for real). */
 function synth(context: Record<string, unknown> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  // An output folder of our own: left to itself the App makes a cdk.outXXXX in /tmp and never removes it.
+  const app = new App({
+    outdir: tempDirSync('cdk-out-'),
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+  });
   const config: StackConfig = stackConfig((key) => app.node.tryGetContext(key));
   const stack = new XRayLakeStack(app, 'XRayLake', config);
   return {

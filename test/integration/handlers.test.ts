@@ -12,6 +12,7 @@ import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { lambdaContext, sqsEvent } from '../helpers/lambda.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('Lambda handlers against xray-local and a folder lake', () => {
   let local: Awaited<ReturnType<typeof startLocalXRay>>;
@@ -79,7 +80,7 @@ describe('Lambda handlers against xray-local and a folder lake', () => {
 
   it('export-traces stops starting windows near its deadline and leaves the rest to the next run', async () => {
     vi.resetModules();
-    process.env.LAKE_ROOT = await mkdtemp(join(tmpdir(), 'handler-lake-deadline-'));
+    process.env.LAKE_ROOT = await tempDir('handler-lake-deadline-');
     const { handler } = await import('../../functions/export-traces.js');
     const report = (await handler({}, lambdaContext(30_000))) as RunReport;
     expect(report.stoppedAt).toBeDefined();
@@ -89,7 +90,7 @@ describe('Lambda handlers against xray-local and a folder lake', () => {
 
   it('backfill-worker exports each window and reports only the bad messages as failures', async () => {
     vi.resetModules();
-    process.env.LAKE_ROOT = await mkdtemp(join(tmpdir(), 'handler-backfill-'));
+    process.env.LAKE_ROOT = await tempDir('handler-backfill-');
     const { handler } = await import('../../functions/backfill-worker.js');
     const hour = Math.floor(Date.now() / 3_600_000) * 3600;
     const window = (from: number) =>

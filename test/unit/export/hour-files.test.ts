@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeIntoHourFiles, partKey, readRevisions, shardOf } from '../../../lib/lake/hour-files.js';
 import { decodeParquet } from '../../../lib/lake/parquet.js';
@@ -11,6 +8,7 @@ import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
 import { segment } from '../../helpers/segments.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const START = Date.UTC(2026, 10, 20, 10, 15) / 1000;
 const PARTITION = 'dt=2026-11-20/hour=10';
@@ -18,7 +16,7 @@ const rowsOf = (documents: SegmentDocument[], revision: number) => {
   const assembled = assembleTrace(documents[0]!.trace_id, documents);
   return traceToRows(assembled, summarizeTrace(assembled, revision), { exportedAt: 0 });
 };
-const store = async () => new FsStore(await mkdtemp(join(tmpdir(), 'hour-files-')));
+const store = async () => new FsStore(await tempDir('hour-files-'));
 
 describe('mergeIntoHourFiles', () => {
   it('keeps the newest revision when a trace is exported twice', async () => {

@@ -1,14 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LeaseHeldError } from '../../../lib/export/errors.js';
 import { planWindows } from '../../../lib/export/run.js';
 import { REVISIT_OVERLAP_SECONDS, scheduledRange } from '../../../lib/export/scheduled.js';
 import { acquireLease, advanceCheckpoint, readCheckpoint } from '../../../lib/export/state.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
+import { tempDir } from '../../helpers/temp.js';
 
-const store = async () => new FsStore(await mkdtemp(join(tmpdir(), 'state-')));
+const store = async () => new FsStore(await tempDir('state-'));
 
 describe('export state', () => {
   it('moves the checkpoint forward only', async () => {
