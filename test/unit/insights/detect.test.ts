@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
+import { BUCKET_SECONDS, Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
+import { baselineFor, DETECTOR_DEFAULTS, latencyVerdict } from '../../../lib/insights/detectors.js';
+import { initialSeriesState, step } from '../../../lib/insights/lifecycle.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
 import { Random } from '../../../lib/local/simulator/random.js';
 import { at, durations, healthy, series } from '../../helpers/buckets.js';
@@ -265,6 +267,49 @@ describe('detectInsights', () => {
     expect(saved.services.payments.p50).toHaveLength(31);
     const second = new Detector({}, saved);
     expect(replay(second, buckets, at(31), at(60))).toEqual(whole);
+  });
+
+  it('judges latency exactly as baselineFor and latencyVerdict, the pure rule, do (randomized)', () => {
+    // The detector keeps its baselines in a ring and screens before computing medians; the pure functions
+    // state the rule plainly. A model built from them must open the very same insights.
+    const random = new Random(9);
+    const h = DETECTOR_DEFAULTS.holdFactor;
+    const held = {
+      latencyZ: DETECTOR_DEFAULTS.latencyZ * h,
+      latencyMinIncrease: DETECTOR_DEFAULTS.latencyMinIncrease * h,
+    };
+    let openings = 0;
+    for (let trial = 0; trial < 4; trial++) {
+      const n = 4 * 288;
+      let slow = 0;
+      const p95s = Array.from({ length: n }, (_, i) => {
+        if (slow === 0 && random.next() < 0.004) slow = 3 + Math.floor(random.next() * 10);
+        const factor = slow > 0 ? (slow--, 1.5 + 2 * random.next()) : 1;
+        const daily = 1 + 0.3 * Math.sin((2 * Math.PI * i) / 288);
+        return Math.fround(0.2 * daily * random.logNormal(1, 0.15) * factor);
+      });
+      const buckets = series('svc', n, (i) => ({ errors: 0, faults: 0, p95: p95s[i]! }));
+      const opened = detectInsights(buckets, { from: at(0), to: at(n) })
+        .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
+        .map((e) => e.Time);
+
+      const normal: { time: number; value: number }[] = [];
+      let state = initialSeriesState();
+      const expected: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = at(i);
+        const baseline = baselineFor(normal, t, BUCKET_SECONDS);
+        const verdict = latencyVerdict({ value: p95s[i]!, requests: 200 }, baseline, state.open ? held : {});
+        const anomalous = verdict.state === 'anomalous';
+        if (!anomalous) normal.push({ time: t, value: p95s[i]! });
+        const next = step(state, anomalous);
+        if (next.transition === 'opened') expected.push(new Date(t * 1000).toISOString());
+        state = next.state;
+      }
+      expect(opened).toEqual(expected);
+      openings += expected.length;
+    }
+    expect(openings).toBeGreaterThan(5); // the slowdowns were found, so the comparison says something
   });
 
   it('saves p95s with nine digits, which read back to the very same float32 (randomized)', () => {
