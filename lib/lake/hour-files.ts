@@ -1,6 +1,6 @@
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { decodeParquet, encodeParquet } from './parquet.js';
+import { decodeParquet, decodeParquetColumns, encodeParquet } from './parquet.js';
 import {
   partitionOf,
   type SegmentRow,
@@ -57,7 +57,8 @@ export async function readRevisions(
   const object = await store.get(partKey('traces', partitionPath, shard));
   const revisions = new Map<string, number>();
   if (!object) return revisions;
-  for (const row of await decodeParquet('traces', object.body)) revisions.set(row.trace_id, row.revision);
+  for (const row of await decodeParquetColumns('traces', object.body, ['trace_id', 'revision']))
+    revisions.set(row.trace_id, row.revision);
   return revisions;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeParquet, encodeParquet } from '../../../lib/lake/parquet.js';
+import { decodeParquet, decodeParquetColumns, encodeParquet } from '../../../lib/lake/parquet.js';
 import {
   partitionOf,
   SEGMENT_COLUMNS,
@@ -183,6 +183,15 @@ describe('lake Parquet files', () => {
     expect(await decodeParquet('segments', segmentsFile)).toEqual(segments);
     expect(await throughDuckDb('traces.parquet', tracesFile, TRACE_COLUMNS)).toEqual(traces);
     expect(await throughDuckDb('segments.parquet', segmentsFile, SEGMENT_COLUMNS)).toEqual(segments);
+  });
+
+  it('reads back only the columns asked for, the same values as a whole read (randomized)', async () => {
+    const traces = randomTraces(9, 200).map((r) => r.trace);
+    const file = encodeParquet('traces', traces);
+    expect(await decodeParquetColumns('traces', file, ['trace_id', 'revision'])).toEqual(
+      traces.map((t) => ({ trace_id: t.trace_id, revision: t.revision })),
+    );
+    expect(await decodeParquetColumns('traces', encodeParquet('traces', []), ['trace_id'])).toEqual([]);
   });
 
   it('writes an empty table as a valid file with the schema', async () => {
