@@ -286,6 +286,20 @@ export function latencyBin(seconds: number): number {
  * evenly over so narrow a log-interval.
  */
 export function requestsAbove(bins: string, seconds: number): { above: number; total: number } {
+  const position = LATENCY_BINS_PER_OCTAVE * Math.log2(Math.max(seconds, 0.001) * 1000);
+  const bin = Math.floor(position);
+  let above = 0;
+  let total = 0;
+  for (const [j, count] of parseLatencyBins(bins)) {
+    total += count;
+    if (j > bin) above += count;
+    else if (j === bin) above += count * (1 - (position - bin));
+  }
+  return { above, total };
+}
+
+/** The (bin, count) pairs of a `latency_bins` text; a {@link LatencyBinsError} naming it when it is not one. */
+export function parseLatencyBins(bins: string): [number, number][] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(bins);
@@ -294,20 +308,13 @@ export function requestsAbove(bins: string, seconds: number): { above: number; t
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new LatencyBinsError(bins, 'is not a {"bin": count} object');
-  const position = LATENCY_BINS_PER_OCTAVE * Math.log2(Math.max(seconds, 0.001) * 1000);
-  const bin = Math.floor(position);
-  let above = 0;
-  let total = 0;
-  for (const [key, value] of Object.entries(parsed)) {
+  return Object.entries(parsed).map(([key, value]) => {
     const j = Number(key);
     const count = Number(value);
     if (!Number.isInteger(j) || !(count >= 0))
       throw new LatencyBinsError(bins, `has a bad entry "${key}": ${String(value)}`);
-    total += count;
-    if (j > bin) above += count;
-    else if (j === bin) above += count * (1 - (position - bin));
-  }
-  return { above, total };
+    return [j, count];
+  });
 }
 
 /**

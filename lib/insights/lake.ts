@@ -1,4 +1,4 @@
-import type { DetectorOptions } from './detectors.js';
+import { type DetectorOptions, parseLatencyBins } from './detectors.js';
 import type { LifecycleOptions } from './lifecycle.js';
 import type { QueryEngine } from '../query/engine.js';
 import { BUCKET_SECONDS, type Bucket, detectInsights, type Edge } from './detect.js';
@@ -94,11 +94,9 @@ export async function readBuckets(engine: QueryEngine, from?: number, to?: numbe
  */
 export function mergeBuckets(a: Bucket, b: Bucket): Bucket {
   const [major, minor] = a.requests >= b.requests ? [a, b] : [b, a];
-  const bins: Record<string, number> = {};
+  const bins: Record<number, number> = {};
   for (const text of [a.latencyBins, b.latencyBins])
-    if (text)
-      for (const [bin, count] of Object.entries(JSON.parse(text) as Record<string, number>))
-        bins[bin] = (bins[bin] ?? 0) + count;
+    if (text) for (const [bin, count] of parseLatencyBins(text)) bins[bin] = (bins[bin] ?? 0) + count;
   return {
     ...major,
     requests: major.requests + minor.requests,
