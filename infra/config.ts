@@ -1,4 +1,5 @@
 import { checkNumber } from '../lib/bounded-number.js';
+import { parseThresholds, ThresholdsError } from '../lib/insights/thresholds.js';
 
 /**
  * The stack's settings, from CDK context (`cdk synth -c key=value` or cdk.json), checked once: a bad
@@ -36,6 +37,8 @@ export interface StackConfig {
   lagAlarmMinutes: number;
   /** Redaction rules for the exporter (lib/lake/redact.ts). */
   redact?: string;
+  /** Detection threshold overrides, `name=value,...` (lib/insights/thresholds.ts), checked at synth. */
+  detectThresholds?: string;
   /**
    * Reserve one concurrent execution each for the exporter and detection (one run at a time, and X-Ray's
    * quota never shared with a second exporter). Off for accounts still at the new-account quota of 10,
@@ -128,5 +131,15 @@ export function stackConfig(context: (key: string) => unknown): StackConfig {
     throw new StackConfigError('glacierInstantRetrievalDays', 'must be after infrequentAccessDays');
   const redact = text('redact');
   if (redact) config.redact = redact;
+  const thresholds = text('detectThresholds');
+  if (thresholds) {
+    try {
+      parseThresholds(thresholds, 'detectThresholds');
+    } catch (error) {
+      if (error instanceof ThresholdsError) throw new StackConfigError('detectThresholds', error.problem);
+      throw error;
+    }
+    config.detectThresholds = thresholds;
+  }
   return config;
 }

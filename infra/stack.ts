@@ -222,6 +222,8 @@ export class XRayLakeStack extends Stack {
     this.useDetectorState(detect);
     this.useAthena(detect, workgroup, 'read');
     this.useBus(detect);
+    // Configuration only (no grant goes with it): the thresholds were checked when the config was read.
+    if (config.detectThresholds) detect.addEnvironment(DETECT_ENV.thresholds, config.detectThresholds);
     this.useAthena(views, workgroup, 'create-views');
 
     new events.Rule(this, 'ExportSchedule', {

@@ -6,6 +6,9 @@ import { InsightsError } from './errors.js';
 import { INSIGHT_SOURCE_PATTERN } from './events.js';
 import { SCHEDULED_DETECT_DEFAULTS } from './scheduled.js';
 import { parseInsightSink } from './sinks.js';
+import type { DetectorOptions } from './detectors.js';
+import type { LifecycleOptions } from './lifecycle.js';
+import { parseThresholds, ThresholdsError } from './thresholds.js';
 
 /** A bad environment variable of the detection Lambda, named. */
 export class DetectConfigError extends InsightsError {
@@ -31,6 +34,9 @@ export interface DetectConfig {
   historyDays: number;
   maxBuckets: number;
   firstRunBuckets: number;
+  /** Threshold overrides (`DETECT_THRESHOLDS`, `name=value,...`); the defaults where absent. */
+  detector?: Partial<DetectorOptions>;
+  lifecycle?: Partial<LifecycleOptions>;
 }
 
 /** Environment variables, by config field: the handler's contract with infra/. */
@@ -44,6 +50,7 @@ export const DETECT_ENV = {
   lagMinutes: 'DETECT_LAG_MINUTES',
   historyDays: 'DETECT_HISTORY_DAYS',
   maxBuckets: 'DETECT_MAX_BUCKETS',
+  thresholds: 'DETECT_THRESHOLDS',
 } as const;
 
 /** Reads and checks the detection configuration; a bad value throws {@link DetectConfigError} naming it. */
@@ -84,7 +91,16 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
       throw new DetectConfigError(DETECT_ENV[field], `"${value}" is not a valid name`);
     return value;
   };
+  let thresholds: ReturnType<typeof parseThresholds>;
+  try {
+    thresholds = parseThresholds(env[DETECT_ENV.thresholds] ?? '', DETECT_ENV.thresholds);
+  } catch (error) {
+    if (error instanceof ThresholdsError) throw new DetectConfigError(DETECT_ENV.thresholds, error.problem);
+    throw error;
+  }
   return {
+    ...(Object.keys(thresholds.detector).length > 0 && { detector: thresholds.detector }),
+    ...(Object.keys(thresholds.lifecycle).length > 0 && { lifecycle: thresholds.lifecycle }),
     lakeRoot,
     sink,
     athenaWorkgroup: athena.workgroup,

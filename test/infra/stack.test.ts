@@ -264,6 +264,20 @@ describe('the CDK stack', () => {
     expect(reserved(synth({ reserveConcurrency: 'false' }).template)).toBe(0);
   });
 
+  it('hands detection threshold overrides to the detect function, and nothing by default', () => {
+    const environment = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).map(
+        (f) => (f.Properties.Environment?.Variables ?? {}) as Record<string, unknown>,
+      );
+    expect(environment(template).some((v) => 'DETECT_THRESHOLDS' in v)).toBe(false);
+    const set = environment(synth({ detectThresholds: 'latencyAlpha=0.001' }).template).filter(
+      (v) => 'DETECT_THRESHOLDS' in v,
+    );
+    expect(set).toEqual([
+      expect.objectContaining({ DETECT_THRESHOLDS: 'latencyAlpha=0.001', INSIGHT_SINK: expect.anything() }),
+    ]);
+  });
+
   it('has an insight bus with an example rule, a dashboard and the alarms', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'xray-lake-insights' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -308,6 +322,7 @@ describe('stackConfig', () => {
     [{ expireDays: '100' }, /^context "expireDays": must be after glacierInstantRetrievalDays \(180\)/],
     [{ database: 'Bad-Name' }, /^context "database"/],
     [{ reserveConcurrency: 'maybe' }, /^context "reserveConcurrency": expected true or false/],
+    [{ detectThresholds: 'openAfter=0' }, /^context "detectThresholds": openAfter: expected a whole number/],
   ])('names the context key that is wrong: %o', (context, message) => {
     const read = (key: string) => (context as Record<string, unknown>)[key];
     expect(() => stackConfig(read)).toThrow(StackConfigError);

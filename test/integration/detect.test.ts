@@ -163,4 +163,16 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--source: "has spaces" is not a valid event source/);
   });
+
+  it('takes threshold overrides from --thresholds, and names a bad one', async () => {
+    const args = ['detect', '--lake', join(dir, 'lake'), '--from', iso(FROM + 3600), '--to', iso(TO)];
+    // Twelve anomalous buckets in a row before anything opens: fewer incidents last that long.
+    const run = await runCli([...args, '--thresholds', 'openAfter=12', '--sink', 'stdout']);
+    expect(run.code).toBe(0);
+    const strict = Number(/^(\d+) insights/.exec(run.err)?.[1]);
+    expect(strict).toBeLessThan(new Set(insights.map((e) => e.Detail.InsightId)).size);
+    const bad = await runCli([...args, '--thresholds', 'openAfter=0']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--thresholds: openAfter: expected a whole number from 1 to 288, got "0"/);
+  });
 });

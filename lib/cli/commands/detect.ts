@@ -6,6 +6,7 @@ import { detectOverLake } from '../../insights/lake.js';
 import { METRICS_NAMESPACE, type MetricsSink, PutMetricDataSink } from '../../insights/metrics.js';
 import { runScheduledDetect, SCHEDULED_DETECT_DEFAULTS } from '../../insights/scheduled.js';
 import { openInsightPublisher, parseInsightSink, SINK_FORMS } from '../../insights/sinks.js';
+import { parseThresholds, ThresholdsError } from '../../insights/thresholds.js';
 import { openLakeEngine } from '../../query/open-engine.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -78,6 +79,13 @@ export const detectFlags = {
     description: 'Athena (Glue) database',
     placeholder: 'NAME',
   },
+  thresholds: {
+    type: 'string',
+    default: '',
+    description:
+      'override thresholds, e.g. latencyAlpha=0.001,openAfter=3 (names: DETECTOR_DEFAULTS, LIFECYCLE_DEFAULTS)',
+    placeholder: 'LIST',
+  },
   region: { type: 'string', default: 'us-east-1', description: 'AWS region', placeholder: 'REGION' },
 } satisfies FlagSpecs;
 
@@ -93,6 +101,13 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
     throw new UsageError('--now goes with a scheduled run; a replay takes --from/--to', 'detect');
   if (!INSIGHT_SOURCE_PATTERN.test(flags.source!))
     throw new UsageError(`--source: "${flags.source}" is not a valid event source`, 'detect');
+  let thresholds: ReturnType<typeof parseThresholds>;
+  try {
+    thresholds = parseThresholds(flags.thresholds!, '--thresholds');
+  } catch (error) {
+    if (error instanceof ThresholdsError) throw new UsageError(error.message, 'detect');
+    throw error;
+  }
   const sink = parseInsightSink(flags.sink!);
   if (!sink) throw new UsageError(`--sink: expected ${SINK_FORMS}, got "${flags.sink}"`, 'detect');
   const publisher = openInsightPublisher(sink, { write: io.out, region: flags.region! });
@@ -109,6 +124,7 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
         ...(flags.to !== undefined && { to: flags.to }),
         historyDays: flags['history-days']!,
         source: flags.source!,
+        ...thresholds,
       });
       if (!result) {
         io.err('xray-lake detect: the lake has no traces yet\n');
@@ -131,6 +147,7 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
         lagMinutes: flags['lag-minutes']!,
         historyDays: flags['history-days']!,
         source: flags.source!,
+        ...thresholds,
       },
       flags.now !== undefined ? new Date(flags.now * 1000) : new Date(),
     );

@@ -17,12 +17,23 @@ describe('detectConfigFromEnv', () => {
     });
   });
 
+  it('takes threshold overrides from DETECT_THRESHOLDS, none by default', () => {
+    expect(detectConfigFromEnv(base)).not.toHaveProperty('detector');
+    expect(
+      detectConfigFromEnv({ ...base, DETECT_THRESHOLDS: 'latencyAlpha=0.001,closeAfter=6' }),
+    ).toMatchObject({
+      detector: { latencyAlpha: 0.001 },
+      lifecycle: { closeAfter: 6 },
+    });
+  });
+
   it.each([
     [{ LAKE_ROOT: undefined }, /^LAKE_ROOT: required/],
     [{ INSIGHT_SINK: 'sns:topic' }, /^INSIGHT_SINK: expected eventbridge:BUS/],
     [{ DETECT_HISTORY_DAYS: '0' }, /^DETECT_HISTORY_DAYS: expected a whole number from 1 to 30, got "0"/],
     [{ DETECT_LAG_MINUTES: 'soon' }, /^DETECT_LAG_MINUTES: /],
     [{ ATHENA_WORKGROUP: 'has spaces' }, /^ATHENA_WORKGROUP: "has spaces" is not a valid workgroup name/],
+    [{ DETECT_THRESHOLDS: 'latencyAlpha=0' }, /^DETECT_THRESHOLDS: latencyAlpha: expected a number from/],
   ])('names the variable that is wrong: %o', (change, message) => {
     const error = (() => {
       try {
