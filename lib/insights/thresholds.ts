@@ -1,7 +1,7 @@
 import { checkNumber, type NumberBounds } from '../bounded-number.js';
 import { DETECTOR_DEFAULTS, type DetectorOptions } from './detectors.js';
 import { InsightsError } from './errors.js';
-import { LIFECYCLE_DEFAULTS, type LifecycleOptions } from './lifecycle.js';
+import type { LifecycleOptions } from './lifecycle.js';
 
 /** A bad `--thresholds` / `DETECT_THRESHOLDS` entry, naming where it came from and which threshold. */
 export class ThresholdsError extends InsightsError {
@@ -66,7 +66,7 @@ export function parseThresholds(
     const [name, raw, ...rest] = entry.split('=').map((p) => p.trim());
     if (!name || raw === undefined || rest.length > 0)
       throw new ThresholdsError(field, `expected name=value, got "${entry}"`);
-    if (!(name in THRESHOLD_BOUNDS))
+    if (!Object.hasOwn(THRESHOLD_BOUNDS, name))
       throw new ThresholdsError(
         field,
         `unknown threshold "${name}" (one of: ${Object.keys(THRESHOLD_BOUNDS).join(', ')})`,
@@ -75,8 +75,8 @@ export function parseThresholds(
     seen.add(name);
     const checked = checkNumber(raw, THRESHOLD_BOUNDS[name as ThresholdName]);
     if ('problem' in checked) throw new ThresholdsError(field, `${name}: ${checked.problem}`);
-    if (name in DETECTOR_DEFAULTS) detector[name as keyof DetectorOptions] = checked.value;
-    else if (name in LIFECYCLE_DEFAULTS) lifecycle[name as keyof LifecycleOptions] = checked.value;
+    if (Object.hasOwn(DETECTOR_DEFAULTS, name)) detector[name as keyof DetectorOptions] = checked.value;
+    else lifecycle[name as keyof LifecycleOptions] = checked.value;
   }
   return { detector, lifecycle };
 }

@@ -15,6 +15,7 @@ describe('parseThresholds', () => {
 
   it.each([
     ['latencyAlfa=0.01', /^--thresholds: unknown threshold "latencyAlfa" \(one of: rateAlpha, /],
+    ['toString=1', /^--thresholds: unknown threshold "toString"/],
     ['latencyAlpha=2', /^--thresholds: latencyAlpha: expected a number from 1e-12 to 1, got "2"/],
     ['openAfter=1.5', /^--thresholds: openAfter: expected a whole number from 1 to 288/],
     ['ratePriorRequests=0', /^--thresholds: ratePriorRequests: expected a number from 1 to/],
