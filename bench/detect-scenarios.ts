@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from 'simple-statistics';
 import { evaluate } from '../lib/insights/evaluate.js';
 import { detectOverLake } from '../lib/insights/lake.js';
 import { DEFAULT_SCENARIO, resolveIncidents } from '../lib/local/simulator/scenario.js';
@@ -76,12 +77,6 @@ export async function runScenarios(weeks: number, dir: string): Promise<WeekResu
   return results;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const percent = (part: number, whole: number) => `${whole ? Math.round((100 * part) / whole) : 100}%`;
 
 /** One row per week and a total, as console.table prints them. */
@@ -90,7 +85,7 @@ export function scenarioTable(results: WeekResult[]): Record<string, string | nu
     week: name,
     recall: `${r.detected}/${r.incidents} (${percent(r.detected, r.incidents)})`,
     precision: `${percent(r.insights - r.falseAlarms, r.insights)} (${r.insights} insights, ${r.falseAlarms} false)`,
-    'median delay (buckets)': median(r.delays),
+    'median delay (buckets)': r.delays.length ? median(r.delays) : '-',
     'delays (buckets)': r.delays.join(' '),
     'decoys alerted': r.decoysAlerted,
     missed: r.missed.join(', ') || '-',

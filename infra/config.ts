@@ -1,5 +1,6 @@
 import { checkNumber } from '../lib/bounded-number.js';
 import { parseThresholds, ThresholdsError } from '../lib/insights/thresholds.js';
+import { ATHENA_DEFAULTS, ATHENA_NAME_PATTERNS } from '../lib/query/config.js';
 
 /**
  * The stack's settings, from CDK context (`cdk synth -c key=value` or cdk.json), checked once: a bad
@@ -62,8 +63,8 @@ export const STACK_DEFAULTS = {
   backfillConcurrency: 2,
   lagAlarmMinutes: 30,
   reserveConcurrency: true,
-  database: 'xray_lake',
-  workgroup: 'xray-lake',
+  database: ATHENA_DEFAULTS.database,
+  workgroup: ATHENA_DEFAULTS.workgroup,
   busName: 'xray-lake-insights',
 } as const;
 
@@ -103,8 +104,8 @@ export function stackConfig(context: (key: string) => unknown): StackConfig {
     backfillConcurrency: number('backfillConcurrency', d.backfillConcurrency, 2, 50)!,
     lagAlarmMinutes: number('lagAlarmMinutes', d.lagAlarmMinutes, 5, 1440)!,
     reserveConcurrency: d.reserveConcurrency,
-    database: text('database', d.database, /^[a-z0-9_]{1,255}$/)!,
-    workgroup: text('workgroup', d.workgroup, /^[A-Za-z0-9._-]{1,128}$/)!,
+    database: text('database', d.database, ATHENA_NAME_PATTERNS.database)!,
+    workgroup: text('workgroup', d.workgroup, ATHENA_NAME_PATTERNS.workgroup)!,
     busName: text('busName', d.busName, /^[A-Za-z0-9._-]{1,256}$/)!,
   };
   const reserve = context('reserveConcurrency');

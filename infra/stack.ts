@@ -28,6 +28,7 @@ import { EXPORT_ENV } from '../lib/export/config.js';
 import { DETECT_ENV } from '../lib/insights/config.js';
 import { ATHENA_ENV } from '../lib/query/config.js';
 import { METRICS_NAMESPACE } from '../lib/insights/metrics.js';
+import { INSIGHT_DETAIL_TYPE, INSIGHT_SOURCE } from '../lib/insights/events.js';
 import { viewsDigest } from '../lib/query/create-views.js';
 import { glueTableInput } from '../lib/query/ddl.js';
 import { VIEWS } from '../lib/query/views.js';
@@ -161,7 +162,7 @@ export class XRayLakeStack extends Stack {
     new events.Rule(this, 'InsightsToLog', {
       eventBus: this.bus,
       description: 'Example: every xray-lake insight into a log group',
-      eventPattern: { source: ['xray-lake'], detailType: ['Trace Insight Update'] },
+      eventPattern: { source: [INSIGHT_SOURCE], detailType: [INSIGHT_DETAIL_TYPE] },
       targets: [new targets.CloudWatchLogGroup(insightLog)],
     });
 

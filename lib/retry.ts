@@ -64,6 +64,14 @@ export function classify(error: unknown): ErrorKind {
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The wait before retry number `attempt`: full jitter, uniform up to base·2^attempt capped at the maximum,
+ * which spreads callers that were throttled together.
+ */
+export function backoffDelay(options: RetryOptions, attempt: number): number {
+  return (options.random ?? Math.random)() * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
+}
+
+/**
  * Calls `operation` until it succeeds, backing off with full jitter (which spreads callers throttled
  * together). Non-retryable errors propagate at once; exhausting the attempts throws
  * {@link RetriesExhaustedError}. `onThrottle` lets a caller adapt its concurrency.
@@ -76,7 +84,6 @@ export async function withRetries<T>(
   onThrottle?: () => void,
 ): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
@@ -89,7 +96,7 @@ export async function withRetries<T>(
       } else stats.serverErrors++;
       if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(name, attempt, error);
       stats.retries++;
-      await sleep(random() * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt));
+      await sleep(backoffDelay(options, attempt));
     }
   }
 }

@@ -3,11 +3,10 @@ import { ATHENA_ENV, AthenaConfigError, athenaConfigFromEnv } from '../query/con
 import { parseLakeRoot } from '../store/object-store.js';
 import { DETECT_DEFAULTS } from './detect.js';
 import { InsightsError } from './errors.js';
-import { INSIGHT_SOURCE_PATTERN } from './events.js';
-import { SCHEDULED_DETECT_DEFAULTS } from './scheduled.js';
+import { INSIGHT_SOURCE, INSIGHT_SOURCE_PATTERN } from './events.js';
+import { METRICS_NAMESPACE } from './metrics.js';
+import { SCHEDULED_DETECT_DEFAULTS, type ScheduledDetectConfig } from './scheduled.js';
 import { parseInsightSink } from './sinks.js';
-import type { DetectorOptions } from './detectors.js';
-import type { LifecycleOptions } from './lifecycle.js';
 import { parseThresholds, ThresholdsError } from './thresholds.js';
 
 /** A bad environment variable of the detection Lambda, named. */
@@ -20,8 +19,11 @@ export class DetectConfigError extends InsightsError {
   }
 }
 
-/** The detection Lambda's deployed configuration, read once at cold start. */
-export interface DetectConfig {
+/**
+ * The detection Lambda's deployed configuration, read once at cold start: what a scheduled run takes
+ * (threshold overrides from `DETECT_THRESHOLDS`), and where its lake, engine and outputs are.
+ */
+export interface DetectConfig extends ScheduledDetectConfig {
   /** `s3://bucket/prefix` (read through Athena), or a folder (DuckDB, for running the handler locally). */
   lakeRoot: string;
   athenaWorkgroup: string;
@@ -30,13 +32,6 @@ export interface DetectConfig {
   sink: string;
   source: string;
   metricsNamespace: string;
-  lagMinutes: number;
-  historyDays: number;
-  maxBuckets: number;
-  firstRunBuckets: number;
-  /** Threshold overrides (`DETECT_THRESHOLDS`, `name=value,...`); the defaults where absent. */
-  detector?: Partial<DetectorOptions>;
-  lifecycle?: Partial<LifecycleOptions>;
 }
 
 /** Environment variables, by config field: the handler's contract with infra/. */
@@ -105,8 +100,8 @@ export function detectConfigFromEnv(env: Record<string, string | undefined>): De
     sink,
     athenaWorkgroup: athena.workgroup,
     athenaDatabase: athena.database,
-    source: name('source', 'xray-lake'),
-    metricsNamespace: name('metricsNamespace', 'XRayLake'),
+    source: name('source', INSIGHT_SOURCE),
+    metricsNamespace: name('metricsNamespace', METRICS_NAMESPACE),
     lagMinutes: number('lagMinutes', SCHEDULED_DETECT_DEFAULTS.lagMinutes, 0, 1440),
     historyDays: number('historyDays', DETECT_DEFAULTS.historyDays, 1, 30),
     maxBuckets: number('maxBuckets', SCHEDULED_DETECT_DEFAULTS.maxBuckets, 1, 8640),

@@ -63,8 +63,10 @@ export const DETECTOR_DEFAULTS = {
    * Per-bucket significance of the latency count test: a p95 above the band is anomalous only when the
    * number of requests slower than the baseline p95 is also improbable at `latencyTailRate` (binomial
    * upper tail). In a bucket of 17 requests, one or two slow outliers make the p95 (nearly the maximum
-   * there) cross any band, but 2 of 17 above the baseline p95 has a 21% chance; a real slowdown puts a
-   * third or more of them there. Only applies when the bucket carries its latency histogram
+   * there) cross any band, but 2 of 17 above the baseline p95 has a 21% chance (a whole distribution
+   * slowed 2.5× puts about 40% of its requests there, for the simulator's log-normal latency). A slowdown
+   * too mild to pass this in a thin bucket is the median test's (`latencyMedianIncrease`). Only applies
+   * when the bucket carries its latency histogram
    * (`service_buckets.latency_bins`); set 1 to turn the test off.
    */
   latencyAlpha: 1e-2,

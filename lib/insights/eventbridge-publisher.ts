@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { defaultSleep, type RetryOptions, type RetryStats, withRetries } from '../retry.js';
+import { backoffDelay, defaultSleep, type RetryOptions, type RetryStats, withRetries } from '../retry.js';
 import { PublishError } from './errors.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
 
@@ -134,7 +134,7 @@ export class EventBridgePublisher implements InsightPublisher {
         pending = again;
         if (pending.length) {
           this.stats.retries++;
-          await sleep(Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt));
+          await sleep(backoffDelay(this.retry, attempt));
         }
       }
     }

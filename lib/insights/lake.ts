@@ -92,7 +92,7 @@ export async function readBuckets(engine: QueryEngine, from?: number, to?: numbe
  * lives in hour 14 but belongs to the 15:00 bucket). Counts and histograms add up exactly; the quantiles
  * are the larger row's, as the other holds only those few late segments.
  */
-export function mergeBuckets(a: Bucket, b: Bucket): Bucket {
+function mergeBuckets(a: Bucket, b: Bucket): Bucket {
   const [major, minor] = a.requests >= b.requests ? [a, b] : [b, a];
   const bins: Record<number, number> = {};
   for (const text of [a.latencyBins, b.latencyBins])

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRange } from '../../lib/export/run.js';
-import { latencyBin } from '../../lib/insights/detectors.js';
 import { readBuckets } from '../../lib/insights/lake.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
@@ -14,17 +13,13 @@ import type { AssembledTrace } from '../../lib/xray/assemble.js';
 import { rootSegment, summarizeTrace } from '../../lib/xray/summary.js';
 import type { EntityFields, SegmentDocument } from '../../lib/xray/types.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
+import { healthy, percentile } from '../helpers/buckets.js';
 import { runCli } from '../helpers/cli.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 21, 14) / 1000;
 const TO = FROM + 2 * 3600;
 
-/** Nearest rank: the ⌈n·p⌉-th smallest, which is what quantile_disc (our approx_percentile on DuckDB) returns. */
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)]!;
-};
 /** The lake's precision: times in ms, durations in µs. */
 const hourOf = (seconds: number) =>
   new Date(Math.floor(Math.round(seconds * 1000) / 3_600_000) * 3_600_000).toISOString();
@@ -89,10 +84,8 @@ function expected(traces: AssembledTrace[]) {
     };
   });
   const buckets = [...group(nodes, (n) => `${n.service}|${n.bucket}`)].map(([key, ns]) => {
-    const d = ns.map((n) => n.duration);
-    const bins: Record<string, number> = {};
-    for (const duration of d) bins[latencyBin(duration)] = (bins[latencyBin(duration)] ?? 0) + 1;
-    return { key, requests: ns.length, p50: percentile(d, 0.5), p95: percentile(d, 0.95), bins };
+    const { requests, p50, p95, latencyBins } = healthy(ns.map((n) => n.duration));
+    return { key, requests, p50, p95, bins: JSON.parse(latencyBins!) as Record<string, number> };
   });
   const faults = [...group(nodes, (n) => `${n.service}|${n.hour}`)].map(([key, ns]) => ({
     key,

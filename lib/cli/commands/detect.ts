@@ -1,12 +1,13 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DETECT_DEFAULTS } from '../../insights/detect.js';
 import { InsightsError } from '../../insights/errors.js';
-import { INSIGHT_SOURCE_PATTERN } from '../../insights/events.js';
+import { INSIGHT_SOURCE, INSIGHT_SOURCE_PATTERN } from '../../insights/events.js';
 import { detectOverLake } from '../../insights/lake.js';
 import { METRICS_NAMESPACE, type MetricsSink, PutMetricDataSink } from '../../insights/metrics.js';
 import { runScheduledDetect, SCHEDULED_DETECT_DEFAULTS } from '../../insights/scheduled.js';
 import { openInsightPublisher, parseInsightSink, SINK_FORMS } from '../../insights/sinks.js';
 import { parseThresholds, ThresholdsError } from '../../insights/thresholds.js';
+import { ATHENA_DEFAULTS } from '../../query/config.js';
 import { openLakeEngine } from '../../query/open-engine.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -42,7 +43,7 @@ export const detectFlags = {
   },
   source: {
     type: 'string',
-    default: 'xray-lake',
+    default: INSIGHT_SOURCE,
     description: 'the events’ Source (EventBridge rules match on it)',
     placeholder: 'NAME',
   },
@@ -69,13 +70,13 @@ export const detectFlags = {
   },
   workgroup: {
     type: 'string',
-    default: 'xray-lake',
+    default: ATHENA_DEFAULTS.workgroup,
     description: 'Athena workgroup (s3:// lakes)',
     placeholder: 'NAME',
   },
   database: {
     type: 'string',
-    default: 'xray_lake',
+    default: ATHENA_DEFAULTS.database,
     description: 'Athena (Glue) database',
     placeholder: 'NAME',
   },

@@ -9,13 +9,19 @@ import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from '../io.js';
 import { table } from '../format.js';
+import { ATHENA_DEFAULTS } from '../../query/config.js';
 
 export const queryFlags = {
   lake: { type: 'string', description: 'lake root: a folder (DuckDB)', placeholder: 'ROOT' },
-  workgroup: { type: 'string', default: 'xray-lake', description: 'Athena workgroup', placeholder: 'NAME' },
+  workgroup: {
+    type: 'string',
+    default: ATHENA_DEFAULTS.workgroup,
+    description: 'Athena workgroup',
+    placeholder: 'NAME',
+  },
   database: {
     type: 'string',
-    default: 'xray_lake',
+    default: ATHENA_DEFAULTS.database,
     description: 'Athena (Glue) database',
     placeholder: 'NAME',
   },
