@@ -74,7 +74,11 @@ export interface RunReport {
   summariesScanned: number;
   tracesExported: number;
   tracesAlreadyCurrent: number;
-  revisited: { scanned: number; exported: number };
+  /**
+   * The revisit pass: summaries it listed, traces it exported, and where it stopped when the deadline
+   * came first (the next run resumes there: its checkpoint moves window by window).
+   */
+  revisited: { scanned: number; exported: number; stoppedAt?: string };
   segmentsWritten: number;
   calls: CallStats['calls'];
   throttles: number;
@@ -171,14 +175,26 @@ export async function exportRange(
       });
     }
     if (options.revisit && options.revisit.to > options.revisit.from && report.stoppedAt === undefined) {
+      // Hour windows by update time, each split like the range's when it lists too many traces, with the
+      // checkpoint moved after each: a busy account's revisit (every trace of the last hours has an
+      // update) is resumable and never one unit too big for an invocation.
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
-      await exportWindow(context, options.revisit, 'Event');
+      let stoppedAt: string | undefined;
+      for (const window of planWindows(options.revisit.from, options.revisit.to)) {
+        if (options.stopAt !== undefined && Date.now() >= options.stopAt) {
+          stoppedAt = new Date(window.from * 1000).toISOString();
+          break;
+        }
+        await exportWindow(context, window, 'Event');
+        if (options.advanceCheckpoint)
+          await advanceCheckpoint(deps.store, window.to, runId, new Date(), 'revisitPosition');
+        await lease.renew();
+      }
       report.revisited = {
         scanned: report.summariesScanned - before.scanned,
         exported: report.tracesExported - before.exported,
+        ...(stoppedAt && { stoppedAt }),
       };
-      if (options.advanceCheckpoint)
-        await advanceCheckpoint(deps.store, options.revisit.to, runId, new Date(), 'revisitPosition');
     }
   } finally {
     await lease.release();
@@ -225,7 +241,9 @@ async function exportWindow(
       refs.set(ref.id, ref);
     }
     nextToken = page.nextToken;
-    if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS && timeRangeType === 'TraceId') {
+    // (By update time too: halves list the traces updated in each; one updated in both is fetched once,
+    // the second listing finding its revision already in the lake.)
+    if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS) {
       const middle = Math.floor((window.from + window.to) / 2);
       await exportWindow(context, { from: window.from, to: middle }, timeRangeType);
       await exportWindow(context, { from: middle, to: window.to }, timeRangeType);
@@ -265,7 +283,7 @@ async function exportWindow(
   );
   report.unprocessedTraceIds.push(...unprocessed);
 
-  const merged = await mergeIntoHourFiles(deps.store, rows, context.shards);
+  const merged = await mergeIntoHourFiles(deps.store, rows, { shards: context.shards });
   report.tracesExported += merged.written;
   report.tracesAlreadyCurrent += merged.unchanged;
   report.segmentsWritten += merged.segments;

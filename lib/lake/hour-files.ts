@@ -1,6 +1,13 @@
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { decodeParquet, decodeParquetColumns, encodeParquet } from './parquet.js';
+import {
+  decodeParquetColumns,
+  decodeRowGroups,
+  encodeParquet,
+  openParquet,
+  type ParquetFile,
+  sameSchema,
+} from './parquet.js';
 import {
   partitionOf,
   type SegmentRow,
@@ -12,6 +19,15 @@ import {
 
 /** Attempts of one hour file's read-merge-write when another writer keeps winning the race. */
 export const MERGE_ATTEMPTS = 8;
+
+/**
+ * Row groups at least this large are kept byte for byte when their file is merged into, unless they hold a
+ * trace being replaced; smaller ones are re-encoded with the new rows. So a merge re-encodes what it adds
+ * plus at most one small group, not the whole hour (a busy hour split into four units used to encode
+ * 1 + 2 + 3 + 4 units' rows), and small groups never pile up: every write folds them into its own.
+ * About 2,000 traces either way (18 segment rows a trace in the simulator; real traces have fewer).
+ */
+export const KEEP_ROW_GROUP_ROWS = { traces: 2_000, segments: 20_000 } as const;
 
 /** `traces/dt=2026-11-20/hour=10/part-00000.parquet` */
 export function partKey(table: TableName, partitionPath: string, shard: number): string {
@@ -71,8 +87,14 @@ export async function readRevisions(
 export async function mergeIntoHourFiles(
   store: ObjectStore,
   traces: readonly TraceRows[],
-  shards = 1,
+  options: {
+    /** Part files an hour is spread over (by hash of the trace id). */
+    shards?: number;
+    /** See {@link KEEP_ROW_GROUP_ROWS}. */
+    keepRowGroupRows?: { traces: number; segments: number };
+  } = {},
 ): Promise<MergeResult> {
+  const { shards = 1, keepRowGroupRows = KEEP_ROW_GROUP_ROWS } = options;
   const groups = new Map<string, { partition: string; shard: number; traces: TraceRows[] }>();
   for (const rows of traces) {
     const partition = partitionOf(rows.trace.start_time).path;
@@ -91,7 +113,10 @@ export async function mergeIntoHourFiles(
     conflicts: 0,
   };
   for (const group of groups.values()) {
-    addMergeResult(total, await mergeOne(store, group.partition, group.shard, group.traces));
+    addMergeResult(
+      total,
+      await mergeOne(store, group.partition, group.shard, group.traces, keepRowGroupRows),
+    );
   }
   return total;
 }
@@ -101,6 +126,7 @@ async function mergeOne(
   partition: string,
   shard: number,
   incoming: readonly TraceRows[],
+  keepRows: { traces: number; segments: number },
 ): Promise<MergeResult> {
   const tracesKey = partKey('traces', partition, shard);
   const segmentsKey = partKey('segments', partition, shard);
@@ -114,8 +140,17 @@ async function mergeOne(
   let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
     const [tracesObject, segmentsObject] = await Promise.all([store.get(tracesKey), store.get(segmentsKey)]);
-    const existingTraces = tracesObject ? await decodeParquet('traces', tracesObject.body) : [];
-    const existing = new Map(existingTraces.map((row) => [row.trace_id, row]));
+    const tracesFile = tracesObject ? openParquet(tracesObject.body) : undefined;
+    const segmentsFile = segmentsObject ? openParquet(segmentsObject.body) : undefined;
+    const index = tracesFile
+      ? await decodeParquetColumns('traces', tracesFile, [
+          'trace_id',
+          'revision',
+          'segment_count',
+          'start_time',
+        ])
+      : [];
+    const existing = new Map(index.map((row, i) => [row.trace_id, { ...row, row: i }]));
     const replacing = [...offered.values()].filter((rows) => {
       const current = existing.get(rows.trace.trace_id);
       return !current || rows.trace.revision > current.revision;
@@ -129,25 +164,35 @@ async function mergeOne(
         bytesWritten: 0,
         conflicts,
       };
-
     const replaced = new Set(replacing.map((rows) => rows.trace.trace_id));
-    const existingSegments = segmentsObject ? await decodeParquet('segments', segmentsObject.body) : [];
-    const traceRows: TraceRow[] = [
-      ...existingTraces.filter((row) => !replaced.has(row.trace_id)),
-      ...replacing.map((rows) => rows.trace),
-    ];
-    traceRows.sort(
-      (a, b) =>
-        a.start_time - b.start_time || (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0),
-    );
-    // Segments follow the traces' order, each trace's rows kept together in their depth-first order.
-    const byTrace = new Map<string, SegmentRow[]>();
-    for (const row of existingSegments) if (!replaced.has(row.trace_id)) push(byTrace, row.trace_id, row);
-    for (const rows of replacing) byTrace.set(rows.trace.trace_id, rows.segments);
-    const segmentRows = traceRows.flatMap((row) => byTrace.get(row.trace_id) ?? []);
+    const plan = await planMerge(tracesFile, segmentsFile, index, existing, replaced, keepRows);
 
-    const segmentsBody = encodeParquet('segments', segmentRows);
-    const tracesBody = encodeParquet('traces', traceRows);
+    const keptTraces = tracesFile
+      ? (await decodeRowGroups('traces', tracesFile, plan.traces.rewrite)).filter(
+          (row) => !replaced.has(row.trace_id),
+        )
+      : [];
+    const traceRows: TraceRow[] = [...keptTraces, ...replacing.map((rows) => rows.trace)];
+    traceRows.sort(byStart);
+    // The re-encoded segment rows: those of traces kept from the groups being rewritten (every trace's in
+    // a full rewrite, which also drops rows of traces the traces file lacks), then the replacing traces'.
+    const keptSegments = segmentsFile
+      ? (await decodeRowGroups('segments', segmentsFile, plan.segments.rewrite)).filter(
+          (row) => !replaced.has(row.trace_id) && (!plan.full || existing.has(row.trace_id)),
+        )
+      : [];
+    const byTrace = new Map<string, SegmentRow[]>();
+    for (const row of keptSegments) push(byTrace, row.trace_id, row);
+    for (const rows of replacing) byTrace.set(rows.trace.trace_id, rows.segments);
+    // In the traces' order (start time, then id), each trace's rows kept together in depth-first order.
+    const start = (id: string) => offered.get(id)?.trace.start_time ?? existing.get(id)?.start_time ?? 0;
+    const segmentOrder = [...byTrace.keys()].sort(
+      (a, b) => start(a) - start(b) || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    const segmentRows = segmentOrder.flatMap((id) => byTrace.get(id)!);
+
+    const segmentsBody = encodeParquet('segments', segmentRows, plan.segments.keep);
+    const tracesBody = encodeParquet('traces', traceRows, plan.traces.keep);
     try {
       await store.put(segmentsKey, segmentsBody, { ifMatch: segmentsObject?.etag ?? null });
       await store.put(tracesKey, tracesBody, { ifMatch: tracesObject?.etag ?? null });
@@ -164,6 +209,90 @@ async function mergeOne(
       conflicts++;
     }
   }
+}
+
+/** Which row groups of an hour's two files a merge re-encodes, and which it keeps as they are. */
+interface MergePlan {
+  /** Every group re-encoded (the files disagree, or were written under another schema). */
+  full: boolean;
+  traces: TablePlan;
+  segments: TablePlan;
+}
+interface TablePlan {
+  rewrite: number[];
+  keep?: { file: ParquetFile; groups: number[] };
+}
+
+async function planMerge(
+  tracesFile: ParquetFile | undefined,
+  segmentsFile: ParquetFile | undefined,
+  index: readonly { trace_id: string; segment_count: number }[],
+  existing: ReadonlyMap<string, { row: number }>,
+  replaced: ReadonlySet<string>,
+  keepRows: { traces: number; segments: number },
+): Promise<MergePlan> {
+  const everything = (file: ParquetFile | undefined): TablePlan => ({
+    rewrite: file ? file.groupRows.map((_, g) => g) : [],
+  });
+  // The segments file holds exactly the traces file's traces when its rows add up to their segment counts.
+  // They do not after a run stopped between the two writes (segments go first): then everything is
+  // re-encoded, which drops the segments of traces the traces file lacks, as every merge once did.
+  const segmentRows = index.reduce((sum, row) => sum + row.segment_count, 0);
+  const consistent = (segmentsFile?.rows ?? 0) === segmentRows;
+  if (!consistent || !tracesFile || !segmentsFile || !keepable(tracesFile) || !keepable(segmentsFile))
+    return { full: true, traces: everything(tracesFile), segments: everything(segmentsFile) };
+
+  const replacedRows: number[] = [];
+  for (const id of replaced) {
+    const at = existing.get(id);
+    if (at) replacedRows.push(at.row);
+  }
+  const tracesRewrite = groupsOf(tracesFile, replacedRows);
+  const segmentsRewrite = new Set<number>();
+  if (replacedRows.length > 0) {
+    // Where the replaced traces' segments are: one column read, only when a trace is replaced (late data).
+    const ids = await decodeParquetColumns('segments', segmentsFile, ['trace_id']);
+    const rows = ids.flatMap((row, i) => (replaced.has(row.trace_id) ? [i] : []));
+    for (const g of groupsOf(segmentsFile, rows)) segmentsRewrite.add(g);
+  }
+  return {
+    full: false,
+    traces: split(tracesFile, tracesRewrite, keepRows.traces),
+    segments: split(segmentsFile, segmentsRewrite, keepRows.segments),
+  };
+}
+
+/** Whether a file's groups can be kept by a file written now: same schema as a fresh file of its table. */
+function keepable(file: ParquetFile): boolean {
+  const table = file.metadata.key_value_metadata?.find((kv) => kv.key === 'xray-lake.table')?.value;
+  if (table !== 'traces' && table !== 'segments') return false;
+  const fresh = (FRESH[table] ??= openParquet(encodeParquet(table, [])));
+  return sameSchema(file, fresh);
+}
+const FRESH: Partial<Record<TableName, ParquetFile>> = {};
+
+/** The row groups holding the given rows. */
+function groupsOf(file: ParquetFile, rows: readonly number[]): Set<number> {
+  const groups = new Set<number>();
+  for (const row of rows) {
+    let g = 0;
+    while (g + 1 < file.groupStarts.length && file.groupStarts[g + 1]! <= row) g++;
+    groups.add(g);
+  }
+  return groups;
+}
+
+function split(file: ParquetFile, rewrite: Set<number>, keepRows: number): TablePlan {
+  const plan: TablePlan = { rewrite: [], keep: { file, groups: [] } };
+  file.groupRows.forEach((rows, g) => {
+    if (rewrite.has(g) || rows < keepRows) plan.rewrite.push(g);
+    else plan.keep!.groups.push(g);
+  });
+  return plan;
+}
+
+function byStart(a: TraceRow, b: TraceRow): number {
+  return a.start_time - b.start_time || (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0);
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -10,8 +10,15 @@
  * no zstd; both Athena and DuckDB read either.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { parquetReadObjects } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
+// The raw Thrift codec of the footer, so row groups kept by a merge are written back exactly as they were
+// (hyparquet's parsed metadata drops fields, e.g. a double column's nan_count). Both modules are the
+// libraries' own, reached through their published `./src/*.js` exports; the lockfile pins the versions and
+// test/unit/lake/parquet.test.ts proves the round trip byte for byte.
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
+import { ByteWriter, parquetWriteBuffer } from 'hyparquet-writer';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
+import { ParquetLayoutError } from './errors.js';
 import { type ColumnSpec, COLUMNS, type SegmentRow, type TableName, type TraceRow } from './schema.js';
 
 type SchemaElement = Record<string, unknown>;
@@ -94,16 +101,35 @@ function encodingOf(column: ColumnSpec): 'DELTA_BYTE_ARRAY' | 'DELTA_BINARY_PACK
   return undefined;
 }
 
-/** Encodes rows of a table as one Parquet file. An empty table is a valid file with no row groups. */
-export function encodeParquet<T extends TableName>(table: T, rows: readonly RowOf<T>[]): Uint8Array {
+/**
+ * Encodes rows of a table as one Parquet file. An empty table is a valid file with no row groups.
+ *
+ * With `keep`, the file begins with those row groups of an existing file of the same table, copied byte for
+ * byte (their footer entries moved to their new offsets), and the rows follow as new row groups: a merge
+ * that adds traces to an hour file re-encodes only what changed, not the whole hour (see
+ * {@link openParquet}). Files are written without page indexes, so a row group is its column chunks alone.
+ */
+export function encodeParquet<T extends TableName>(
+  table: T,
+  rows: readonly RowOf<T>[],
+  keep?: { file: ParquetFile; groups: readonly number[] },
+): Uint8Array {
+  const fresh = encodeRows(table, rows);
+  if (!keep || keep.groups.length === 0) return fresh;
+  return appendRowGroups(keep.file, keep.groups, openParquet(fresh));
+}
+
+function encodeRows(table: TableName, rows: readonly unknown[]): Uint8Array {
   const columns = COLUMNS[table] as readonly ColumnSpec[];
   const columnData = columns.map((column) => {
-    const values = rows.map((row) => (row as unknown as Record<string, unknown>)[column.name] ?? null);
+    const values = rows.map((row) => (row as Record<string, unknown>)[column.name] ?? null);
     // Plain INT64 columns take bigint; timestamps convert numbers themselves.
     const data =
       column.type === 'int64' ? values.map((v) => (v === null ? null : BigInt(v as number))) : values;
     const encoding = encodingOf(column);
-    return { name: column.name, data, ...(encoding && { encoding }) };
+    // No offset index: nothing here reads it (neither DuckDB nor Trino use one without a column index),
+    // and without it a row group is one contiguous byte range that a merge can copy.
+    return { name: column.name, data, offsetIndex: false, ...(encoding && { encoding }) };
   });
   const buffer = parquetWriteBuffer({
     columnData,
@@ -120,8 +146,11 @@ export function encodeParquet<T extends TableName>(table: T, rows: readonly RowO
 }
 
 /** Decodes a file written by {@link encodeParquet} back to rows equal to the ones written. */
-export async function decodeParquet<T extends TableName>(table: T, bytes: Uint8Array): Promise<RowOf<T>[]> {
-  return (await decodeColumns(table, bytes)) as RowOf<T>[];
+export async function decodeParquet<T extends TableName>(
+  table: T,
+  bytes: Uint8Array | ParquetFile,
+): Promise<RowOf<T>[]> {
+  return (await decodeColumns(table, parquetFileOf(bytes))) as RowOf<T>[];
 }
 
 /**
@@ -130,21 +159,39 @@ export async function decodeParquet<T extends TableName>(table: T, bytes: Uint8A
  */
 export async function decodeParquetColumns<T extends TableName, K extends keyof RowOf<T> & string>(
   table: T,
-  bytes: Uint8Array,
+  bytes: Uint8Array | ParquetFile,
   names: readonly K[],
 ): Promise<Pick<RowOf<T>, K>[]> {
-  return (await decodeColumns(table, bytes, names)) as Pick<RowOf<T>, K>[];
+  return (await decodeColumns(table, parquetFileOf(bytes), names)) as Pick<RowOf<T>, K>[];
+}
+
+/** The rows of some row groups of a file (in the order asked), all columns or `names`. */
+export async function decodeRowGroups<T extends TableName>(
+  table: T,
+  file: ParquetFile,
+  groups: readonly number[],
+): Promise<RowOf<T>[]> {
+  const rows: RowOf<T>[] = [];
+  for (const group of groups) {
+    const rowStart = file.groupStarts[group];
+    if (rowStart === undefined) throw new RangeError(`row group ${group} of ${file.groupRows.length}`);
+    const range = { rowStart, rowEnd: rowStart + file.groupRows[group]! };
+    rows.push(...((await decodeColumns(table, file, undefined, range)) as RowOf<T>[]));
+  }
+  return rows;
 }
 
 async function decodeColumns(
   table: TableName,
-  bytes: Uint8Array,
+  file: ParquetFile,
   names?: readonly string[],
+  range?: { rowStart: number; rowEnd: number },
 ): Promise<unknown[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const raw = (await parquetReadObjects({
-    file,
+    file: file.buffer,
+    metadata: file.metadata,
     ...(names && { columns: [...names] }),
+    ...range,
     utf8: true,
     compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) },
   })) as Record<string, unknown>[];
@@ -154,6 +201,148 @@ async function decodeColumns(
     for (const column of columns) row[column.name] = fromParquet(column, record[column.name]);
     return row;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Row groups kept as they are
+
+/** A Thrift struct as the compact-protocol codec reads and writes it: `field_<id>` keys. */
+type Thrift = { [key: `field_${number}`]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const MAGIC = 0x31524150; // "PAR1", little-endian
+
+/** A Parquet file opened for a merge: its bytes, its footer (raw and parsed) and its row groups' rows. */
+export interface ParquetFile {
+  readonly bytes: Uint8Array;
+  /** The same bytes as the ArrayBuffer hyparquet reads (a copy when `bytes` is a view). */
+  readonly buffer: ArrayBuffer;
+  /** The FileMetaData struct exactly as stored (Thrift field ids), for writing kept row groups back. */
+  readonly footer: Thrift;
+  readonly metadata: FileMetaData;
+  /** Rows in each row group, in file order, and the index of each group's first row. */
+  readonly groupRows: readonly number[];
+  readonly groupStarts: readonly number[];
+  readonly rows: number;
+}
+
+/** Opens a Parquet file's footer. Throws {@link ParquetLayoutError} when the bytes are not a Parquet file. */
+export function openParquet(bytes: Uint8Array): ParquetFile {
+  const buffer =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const view = new DataView(buffer);
+  const size = buffer.byteLength;
+  if (size < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(size - 4, true) !== MAGIC)
+    throw new ParquetLayoutError('not a Parquet file: no PAR1 magic at both ends', size);
+  const length = view.getUint32(size - 8, true);
+  if (length > size - 12) throw new ParquetLayoutError(`footer length ${length} exceeds the file`, size);
+  const footer = deserializeTCompactProtocol({
+    view: new DataView(buffer, size - 8 - length, length),
+    offset: 0,
+  });
+  const groups = (footer.field_4 ?? []) as Thrift[];
+  const groupRows = groups.map((group) => Number(group.field_3));
+  const groupStarts: number[] = [];
+  let rows = 0;
+  for (const n of groupRows) {
+    groupStarts.push(rows);
+    rows += n;
+  }
+  return {
+    bytes: new Uint8Array(buffer),
+    buffer,
+    footer,
+    metadata: parquetMetadata(buffer),
+    groupRows,
+    groupStarts,
+    rows,
+  };
+}
+
+function parquetFileOf(input: Uint8Array | ParquetFile): ParquetFile {
+  return input instanceof Uint8Array ? openParquet(input) : input;
+}
+
+/**
+ * Whether row groups of `a` may be kept in a file whose other groups `b` wrote: the same schema, field for
+ * field (a file written before a schema change is re-encoded whole instead).
+ */
+export function sameSchema(a: ParquetFile, b: ParquetFile): boolean {
+  const bytesOf = (file: ParquetFile) => {
+    const writer = new ByteWriter();
+    serializeTCompactProtocol(writer, { field_1: file.footer.field_2 });
+    return new Uint8Array(writer.getBuffer());
+  };
+  return Buffer.from(bytesOf(a)).equals(Buffer.from(bytesOf(b)));
+}
+
+/** The byte range of row group `group`: its column chunks, which the writer lays out back to back. */
+function groupRange(file: ParquetFile, group: Thrift): [number, number] {
+  let start = Number.POSITIVE_INFINITY;
+  let end = 0;
+  let sum = 0;
+  for (const chunk of group.field_1 as Thrift[]) {
+    const meta = chunk.field_3 as Thrift | undefined;
+    if (!meta) throw new ParquetLayoutError('a column chunk without metadata', file.bytes.byteLength);
+    // A dictionary page, when there is one, comes before the data pages (field 11 is its offset).
+    const first = Number(meta.field_11 ?? meta.field_9);
+    const size = Number(meta.field_7);
+    start = Math.min(start, first);
+    end = Math.max(end, first + size);
+    sum += size;
+  }
+  if (sum !== end - start || start < 4 || end > file.bytes.byteLength)
+    throw new ParquetLayoutError(
+      `row group bytes [${start}, ${end}) are not its column chunks`,
+      file.bytes.byteLength,
+    );
+  return [start, end];
+}
+
+/** A row group's footer entry moved by `delta` bytes; page-index and bloom-filter references are dropped. */
+function moved(group: Thrift, delta: bigint): Thrift {
+  const shift = (value: unknown) => (value === undefined ? undefined : BigInt(value as bigint) + delta);
+  return {
+    ...group,
+    field_1: (group.field_1 as Thrift[]).map((chunk) => ({
+      field_1: chunk.field_1,
+      field_2: shift(chunk.field_2),
+      field_3: {
+        ...chunk.field_3,
+        field_9: shift(chunk.field_3.field_9),
+        field_10: shift(chunk.field_3.field_10),
+        field_11: shift(chunk.field_3.field_11),
+        field_14: undefined,
+        field_15: undefined,
+      },
+      // (Offset and column indexes, fields 4–7, live outside the row group and are not copied.)
+    })),
+    field_5: shift(group.field_5),
+  };
+}
+
+/** `kept` groups of `old`, then every group of `fresh`, under `fresh`'s footer. */
+function appendRowGroups(old: ParquetFile, kept: readonly number[], fresh: ParquetFile): Uint8Array {
+  const out = new ByteWriter();
+  out.appendUint32(MAGIC);
+  const groups: Thrift[] = [];
+  let rows = 0n;
+  const copy = (file: ParquetFile, index: number) => {
+    const group = (file.footer.field_4 as Thrift[])[index]!;
+    const [start, end] = groupRange(file, group);
+    const delta = BigInt(out.offset - start);
+    out.appendBytes(file.bytes.subarray(start, end));
+    groups.push(moved(group, delta));
+    rows += BigInt(group.field_3 as bigint);
+  };
+  for (const index of kept) copy(old, index);
+  for (let index = 0; index < fresh.groupRows.length; index++) copy(fresh, index);
+  const start = out.offset;
+  serializeTCompactProtocol(out, { ...fresh.footer, field_3: rows, field_4: groups });
+  out.appendUint32(out.offset - start);
+  out.appendUint32(MAGIC);
+  return new Uint8Array(out.getBuffer());
 }
 
 function fromParquet(column: ColumnSpec, value: unknown): unknown {

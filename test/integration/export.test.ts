@@ -211,6 +211,57 @@ describe('export from xray-local into a folder lake', () => {
     }
   });
 
+  it('splits a revisit that lists more traces than a unit holds, and exports each once', async () => {
+    // Every simulated trace was received (updated) while beforeAll ran, so a revisit by update time over
+    // the last hours lists all of them.
+    const store = await freshStore();
+    const now = Math.ceil(Date.now() / 1000);
+    const report = await exportRange(
+      { source, store },
+      { from: now, to: now, revisit: { from: now - 2 * 3600, to: now + 1 }, maxTracesPerUnit: 200 },
+    );
+    expect(report.revisited).toMatchObject({ scanned: sourceIds.length, exported: sourceIds.length });
+    // Two or three hour windows, and the one holding every update split further.
+    expect(report.windows).toBeGreaterThan(4);
+    const { traces, segments } = await lakeRows(store);
+    expect(traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+    expect(segments).toHaveLength(sourceSegments);
+  });
+
+  it('resumes a revisit stopped by its deadline from the window it reached', async () => {
+    const store = await freshStore();
+    const now = Math.ceil(Date.now() / 1000);
+    const revisit = { from: now - 3 * 3600, to: now + 1 };
+    // The deadline passes once the first window by update time has been listed.
+    const options: Parameters<typeof exportRange>[1] = {
+      from: now,
+      to: now,
+      revisit,
+      advanceCheckpoint: true,
+    };
+    const timed: TraceSource = {
+      listPage: async (window, next) => {
+        const page = await source.listPage(window, next);
+        if (!page.nextToken) options.stopAt = 0;
+        return page;
+      },
+      batchGet: (ids) => source.batchGet(ids),
+    };
+    const stopped = await exportRange({ source: timed, store }, options);
+    const firstEnd = (Math.floor(revisit.from / 3600) + 1) * 3600;
+    expect(stopped.revisited.stoppedAt).toBe(new Date(firstEnd * 1000).toISOString());
+    expect((await readCheckpoint(store))?.revisitPosition).toBe(firstEnd);
+    expect((await lakeRows(store)).traces).toHaveLength(0);
+
+    const resumed = await exportRange(
+      { source, store },
+      { from: now, to: now, revisit: { from: firstEnd, to: revisit.to }, advanceCheckpoint: true },
+    );
+    expect(resumed.revisited.stoppedAt).toBeUndefined();
+    expect((await readCheckpoint(store))?.revisitPosition).toBe(revisit.to);
+    expect((await lakeRows(store)).traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+  });
+
   it('quarantines malformed documents verbatim with the reason, counts them, and exports the rest', async () => {
     const store = await freshStore();
     const victim = sourceIds[7]!;

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mergeIntoHourFiles, partKey, readRevisions, shardOf } from '../../../lib/lake/hour-files.js';
-import { decodeParquet } from '../../../lib/lake/parquet.js';
+import { decodeParquet, openParquet } from '../../../lib/lake/parquet.js';
 import { traceToRows } from '../../../lib/lake/schema.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 import type { ObjectStore, PutOptions } from '../../../lib/store/object-store.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
+import { groupBytes } from '../../helpers/parquet.js';
 import { segment } from '../../helpers/segments.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -17,6 +18,18 @@ const rowsOf = (documents: SegmentDocument[], revision: number) => {
   return traceToRows(assembled, summarizeTrace(assembled, revision), { exportedAt: 0 });
 };
 const store = async () => new FsStore(await tempDir('hour-files-'));
+/** Every group is big enough to keep: small fixtures exercise what busy hours do. */
+const KEEP_ALL = { keepRowGroupRows: { traces: 1, segments: 1 } };
+const read = async (lake: ObjectStore, table: 'traces' | 'segments') =>
+  (await lake.get(partKey(table, PARTITION, 0)))!.body;
+/** A trace of `spans` documents: a root segment and a worker segment per further span. */
+function trace(start: number, spans = 2): SegmentDocument[] {
+  const root = segment({ start_time: start });
+  const children = Array.from({ length: spans - 1 }, (_, i) =>
+    segment({ trace_id: root.trace_id, name: `worker-${i}`, parent_id: root.id, start_time: start + i / 10 }),
+  );
+  return [root, ...children];
+}
 
 describe('mergeIntoHourFiles', () => {
   it('keeps the newest revision when a trace is exported twice', async () => {
@@ -87,6 +100,111 @@ describe('mergeIntoHourFiles', () => {
     expect([...(await readRevisions(inner, PARTITION, 0)).keys()].sort()).toEqual(
       [mine.trace_id, theirs.trace_id].sort(),
     );
+  });
+
+  it('adds a unit to an hour file without re-encoding the row groups already there', async () => {
+    const lake = await store();
+    const first = [trace(START), trace(START + 1)];
+    const second = [trace(START + 600), trace(START + 2)];
+    await mergeIntoHourFiles(
+      lake,
+      first.map((d) => rowsOf(d, 1)),
+      KEEP_ALL,
+    );
+    const [traces1, segments1] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    expect(
+      await mergeIntoHourFiles(
+        lake,
+        second.map((d) => rowsOf(d, 1)),
+        KEEP_ALL,
+      ),
+    ).toMatchObject({
+      written: 2,
+      segments: 4,
+    });
+    const [traces2, segments2] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    expect(openParquet(traces2).groupRows).toEqual([2, 2]);
+    expect(groupBytes(traces2, 0).equals(groupBytes(traces1, 0))).toBe(true);
+    expect(groupBytes(segments2, 0).equals(groupBytes(segments1, 0))).toBe(true);
+    const ids = (await decodeParquet('traces', traces2)).map((t) => t.trace_id);
+    expect(ids).toEqual([first[0], first[1], second[1], second[0]].map((d) => d![0]!.trace_id));
+    expect((await decodeParquet('segments', segments2)).map((s) => s.trace_id)).toEqual(
+      ids.flatMap((id) => [id, id]),
+    );
+  });
+
+  it('folds row groups under the size kept into the next write, so small groups do not pile up', async () => {
+    const lake = await store();
+    for (let i = 0; i < 3; i++) await mergeIntoHourFiles(lake, [rowsOf(trace(START + i), 1)]);
+    expect(openParquet(await read(lake, 'traces')).groupRows).toEqual([3]);
+    expect(openParquet(await read(lake, 'segments')).groupRows).toEqual([6]);
+  });
+
+  it('re-encodes only the row groups holding a trace that a newer revision replaces', async () => {
+    const lake = await store();
+    const first = [trace(START), trace(START + 1)];
+    const second = [trace(START + 2), trace(START + 3)];
+    await mergeIntoHourFiles(
+      lake,
+      first.map((d) => rowsOf(d, 1)),
+      KEEP_ALL,
+    );
+    await mergeIntoHourFiles(
+      lake,
+      second.map((d) => rowsOf(d, 1)),
+      KEEP_ALL,
+    );
+    const [traces2, segments2] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    // Late segments of the first unit's first trace arrive as revision 2.
+    const late = [
+      ...first[0]!,
+      segment({ trace_id: first[0]![0]!.trace_id, name: 'late', start_time: START + 5 }),
+    ];
+    await mergeIntoHourFiles(lake, [rowsOf(late, 2)], KEEP_ALL);
+    const [traces3, segments3] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    // The second unit's groups are kept as they were; the first's is re-encoded after them.
+    expect(openParquet(traces3).groupRows).toEqual([2, 2]);
+    expect(groupBytes(traces3, 0).equals(groupBytes(traces2, 1))).toBe(true);
+    expect(groupBytes(segments3, 0).equals(groupBytes(segments2, 1))).toBe(true);
+    expect(openParquet(segments3).groupRows).toEqual([4, 5]);
+    expect(await readRevisions(lake, PARTITION, 0)).toEqual(
+      new Map([...first, ...second].map((d) => [d[0]!.trace_id, d === first[0] ? 2 : 1])),
+    );
+    const segments = await decodeParquet('segments', segments3);
+    expect(segments.filter((s) => s.trace_id === late[0]!.trace_id).map((s) => s.name)).toEqual([
+      'api',
+      'worker-0',
+      'late',
+    ]);
+    expect(segments).toHaveLength(9);
+  });
+
+  it('re-encodes everything, dropping orphan segments, after a run stopped between the two writes', async () => {
+    const inner = await store();
+    const kept = trace(START);
+    await mergeIntoHourFiles(inner, [rowsOf(kept, 1)], KEEP_ALL);
+    const orphan = trace(START + 1);
+    // The segments file is written, then the run dies before the traces file.
+    const dying: ObjectStore = {
+      location: inner.location,
+      get: (key) => inner.get(key),
+      list: (prefix) => inner.list(prefix),
+      delete: (key) => inner.delete(key),
+      put: async (key: string, body: Uint8Array, options?: PutOptions) => {
+        if (key.startsWith('traces/')) throw new Error('killed');
+        return inner.put(key, body, options);
+      },
+    };
+    await expect(mergeIntoHourFiles(dying, [rowsOf(orphan, 1)], KEEP_ALL)).rejects.toThrow('killed');
+    expect(openParquet(await read(inner, 'segments')).rows).toBe(4);
+    // The next run exports another trace of the hour (the orphan's window is redone later).
+    const next = trace(START + 2);
+    await mergeIntoHourFiles(inner, [rowsOf(next, 1)], KEEP_ALL);
+    const traceIds = (await decodeParquet('traces', await read(inner, 'traces'))).map((t) => t.trace_id);
+    expect(traceIds).toEqual([kept[0]!.trace_id, next[0]!.trace_id]);
+    const segments = await decodeParquet('segments', await read(inner, 'segments'));
+    expect(segments.map((s) => s.trace_id)).toEqual(traceIds.flatMap((id) => [id, id]));
+    expect(openParquet(await read(inner, 'segments')).groupRows).toEqual([4]);
   });
 
   it('spreads traces over shards by a stable hash of their id', () => {

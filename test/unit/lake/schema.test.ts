@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeParquet, decodeParquetColumns, encodeParquet } from '../../../lib/lake/parquet.js';
+import { ParquetLayoutError } from '../../../lib/lake/errors.js';
+import {
+  decodeParquet,
+  decodeParquetColumns,
+  decodeRowGroups,
+  encodeParquet,
+  openParquet,
+} from '../../../lib/lake/parquet.js';
 import {
   partitionOf,
   SEGMENT_COLUMNS,
@@ -17,6 +24,7 @@ import { DEFAULT_SCENARIO } from '../../../lib/local/simulator/scenario.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
+import { groupBytes } from '../../helpers/parquet.js';
 import { segment, subsegment, traceId, twoServiceTrace } from '../../helpers/segments.js';
 
 function rowsOf(id: string, documents: SegmentDocument[], revision = 1): TraceRows {
@@ -192,6 +200,52 @@ describe('lake Parquet files', () => {
       traces.map((t) => ({ trace_id: t.trace_id, revision: t.revision })),
     );
     expect(await decodeParquetColumns('traces', encodeParquet('traces', []), ['trace_id'])).toEqual([]);
+  });
+
+  it('keeps row groups of an earlier file byte for byte and appends new rows after them', async () => {
+    const rows = randomTraces(11, 240).map((r) => r.trace);
+    const [a, b, c] = [rows.slice(0, 100), rows.slice(100, 180), rows.slice(180)];
+    const first = encodeParquet('traces', a);
+    const second = encodeParquet('traces', b, { file: openParquet(first), groups: [0] });
+    const third = encodeParquet('traces', c, { file: openParquet(second), groups: [0, 1] });
+    expect(openParquet(third).groupRows).toEqual([100, 80, 60]);
+    expect(groupBytes(third, 0).equals(groupBytes(first, 0))).toBe(true);
+    expect(groupBytes(third, 1).equals(groupBytes(second, 1))).toBe(true);
+    expect(await decodeParquet('traces', third)).toEqual(rows);
+    expect(await decodeRowGroups('traces', openParquet(third), [2, 0])).toEqual([...c, ...a]);
+    // DuckDB reads the moved groups, and their moved statistics still select the right rows.
+    expect(await throughDuckDb('appended.parquet', third, TRACE_COLUMNS)).toEqual(rows);
+    const cut = [...rows].sort((x, y) => x.start_time - y.start_time)[120]!.start_time;
+    const reader = await db.runAndReadAll(
+      `SELECT count(*) AS n FROM read_parquet('${join(dir, 'appended.parquet')}') WHERE start_time >= epoch_ms(${cut})`,
+    );
+    expect(Number(reader.getRowObjectsJS()[0]!.n)).toBe(rows.filter((r) => r.start_time >= cut).length);
+  });
+
+  it('writes a file back unchanged when every group is kept and nothing is added', () => {
+    const segments = randomTraces(12, 150).flatMap((r) => r.segments);
+    const once = encodeParquet('segments', segments.slice(0, 900));
+    const twice = encodeParquet('segments', segments.slice(900), { file: openParquet(once), groups: [0] });
+    const again = encodeParquet('segments', [], { file: openParquet(twice), groups: [0, 1] });
+    expect(Buffer.from(again).equals(Buffer.from(twice))).toBe(true);
+  });
+
+  it('drops the groups not kept', async () => {
+    const traces = randomTraces(13, 60).map((r) => r.trace);
+    const two = encodeParquet('traces', traces.slice(30), {
+      file: openParquet(encodeParquet('traces', traces.slice(0, 30))),
+      groups: [0],
+    });
+    const onlySecond = encodeParquet('traces', [], { file: openParquet(two), groups: [1] });
+    expect(await decodeParquet('traces', onlySecond)).toEqual(traces.slice(30));
+    expect(await throughDuckDb('second.parquet', onlySecond, TRACE_COLUMNS)).toEqual(traces.slice(30));
+  });
+
+  it('refuses bytes that are not a Parquet file, naming their size', () => {
+    expect(() => openParquet(new TextEncoder().encode('{"not":"parquet"} padding'))).toThrow(
+      ParquetLayoutError,
+    );
+    expect(() => openParquet(new Uint8Array(3))).toThrow('a 3-byte file');
   });
 
   it('writes an empty table as a valid file with the schema', async () => {
