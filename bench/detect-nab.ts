@@ -19,7 +19,12 @@ const CORPORA = ['realAWSCloudwatch', 'realKnownCause'];
 /** History kept for baselines: eight days covers the seasonal look-back (seasonalMinDays + margin). */
 const HISTORY_SECONDS = 8 * 86_400;
 
-function readSeries(path: string): { time: number; value: number }[] {
+/** A NAB series: one value per row. */
+export type Series = { time: number; value: number }[];
+/** A detector under NAB: for each row, whether an insight opened there. */
+export type NabDetector = (series: Series) => boolean[];
+
+function readSeries(path: string): Series {
   return readFileSync(path, 'utf8')
     .trim()
     .split('\n')
@@ -35,8 +40,8 @@ function readSeries(path: string): { time: number; value: number }[] {
  * points and stays quiet until it closes. NAB charges every detection, so scoring raw per-point verdicts
  * would score something xray-lake never sends.
  */
-function detect(series: { time: number; value: number }[]): boolean[] {
-  const step = series.length > 1 ? median(series.slice(1, 200).map((p, i) => p.time - series[i]!.time)) : 300;
+function detect(series: Series): boolean[] {
+  const step = seriesStep(series);
   const detected: boolean[] = [];
   let state = initialSeriesState();
   let start = 0;
@@ -54,12 +59,18 @@ function detect(series: { time: number; value: number }[]): boolean[] {
   return detected;
 }
 
+/** The series' sampling interval (seconds): the median gap between its first rows. */
+export function seriesStep(series: Series): number {
+  return series.length > 1 ? median(series.slice(1, 200).map((p, i) => p.time - series[i]!.time)) : 300;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 300;
 }
 
-export function runNab() {
+/** Scores a detector (by default the shipped latency rule, as above) on the NAB files. */
+export function runNab(detector: NabDetector = detect) {
   const windows = JSON.parse(readFileSync(join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<
     string,
     [string, string][]
@@ -78,7 +89,7 @@ export function runNab() {
         while (endIndex > 0 && series[endIndex]!.time > b) endIndex--;
         return { start: startIndex, end: endIndex };
       });
-      const detected = detect(series);
+      const detected = detector(series);
       files.push({
         name: `${corpus}/${name}`,
         rows: series.length,
