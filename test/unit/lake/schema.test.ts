@@ -217,7 +217,7 @@ describe('lake Parquet files', () => {
     expect(await throughDuckDb('appended.parquet', third, TRACE_COLUMNS)).toEqual(rows);
     const cut = [...rows].sort((x, y) => x.start_time - y.start_time)[120]!.start_time;
     const reader = await db.runAndReadAll(
-      `SELECT count(*) AS n FROM read_parquet('${join(dir, 'appended.parquet')}') WHERE start_time >= epoch_ms(${cut})`,
+      `SELECT count(*) AS n FROM read_parquet('${join(dir, 'appended.parquet')}') WHERE start_time >= '${new Date(cut).toISOString()}'::TIMESTAMPTZ`,
     );
     expect(Number(reader.getRowObjectsJS()[0]!.n)).toBe(rows.filter((r) => r.start_time >= cut).length);
   });
