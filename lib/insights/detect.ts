@@ -158,18 +158,47 @@ const STRIDE = 8;
  * exact for the bucket index until 2129 and for counts up to 16.7 million a bucket (56,000 requests a
  * second for one service); past that a rate's baseline is rounded, not wrong.
  */
+/**
+ * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
+ * cache line): the running sums [requests, failures] for FAULT, ERROR, THROTTLE at SUMS + 2c, and the
+ * latency floors (see {@link ServiceHistory.refreshFloor}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
+ * reads them for every service in turn; as a small typed array and a two-element array per service they
+ * were two more cache misses a service and bucket, a sixth of a replay's time.
+ */
+class FleetScalars {
+  values = new Float64Array(64 * SCALARS);
+  private count = 0;
+
+  /** Room for one more service: the index of its first scalar. */
+  allocate(): number {
+    if ((this.count + 1) * SCALARS > this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    const base = this.count++ * SCALARS;
+    this.values[base + FLOOR_P95] = Number.POSITIVE_INFINITY;
+    this.values[base + FLOOR_P50] = Number.POSITIVE_INFINITY;
+    return base;
+  }
+}
+const SUMS = 0;
+const FLOOR_P95 = 6;
+const FLOOR_P50 = 7;
+const SCALARS = 8;
+
 class ServiceHistory {
   readonly cells: Float32Array;
-  /** Running sums over normal buckets: [requests, failures] for FAULT, ERROR, THROTTLE. */
-  readonly sums = new Float64Array(6);
+  /** Where this service's scalars start in `fleet.values`. */
+  readonly base: number;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
   /**
    * The smallest p95 and p50 any latency baseline could use (normal for latency, with a value); recomputed
    * lazily when the slot holding one is overwritten.
    */
-  private readonly latencyFloor = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-  private readonly latencyFloorStale = [false, false];
+  private staleP95 = false;
+  private staleP50 = false;
   lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
   /**
    * Bit c set: category c's insight is open (`open`), or open or on a run of anomalies (`busy`). Mirrors
@@ -186,7 +215,11 @@ class ServiceHistory {
     this.busy = state.open || state.anomalousRun > 0 ? this.busy | bit : this.busy & ~bit;
   }
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    readonly fleet: FleetScalars = new FleetScalars(),
+  ) {
+    this.base = fleet.allocate();
     this.cells = new Float32Array(size * STRIDE);
     for (let s = 0; s < size; s++) {
       this.cells[s * STRIDE + P95] = Number.NaN;
@@ -214,20 +247,21 @@ class ServiceHistory {
   /** Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. */
   record(t: number, b: Bucket | undefined, normal: number): void {
     const at = this.slot(t) * STRIDE;
-    const { cells, sums } = this;
+    const { cells, base } = this;
+    const scalars = this.fleet.values;
     if (cells[at + TIME] !== 0) {
       const was = cells[at + NORMAL]!;
       const n = cells[at + REQUESTS]!;
       if (n > 0) this.withTraffic--;
       // (A NaN equals nothing, so a slot without a value never holds a floor.)
       if (was & 8) {
-        if (cells[at + P95] === this.latencyFloor[0]) this.latencyFloorStale[0] = true;
-        if (cells[at + P50] === this.latencyFloor[1]) this.latencyFloorStale[1] = true;
+        if (cells[at + P95] === scalars[base + FLOOR_P95]) this.staleP95 = true;
+        if (cells[at + P50] === scalars[base + FLOOR_P50]) this.staleP50 = true;
       }
       for (let c = 0; c < 3; c++)
         if (was & (1 << c)) {
-          sums[2 * c]! -= n;
-          sums[2 * c + 1]! -= cells[at + FAULTS + c]!;
+          scalars[base + SUMS + 2 * c]! -= n;
+          scalars[base + SUMS + 2 * c + 1]! -= cells[at + FAULTS + c]!;
         }
     }
     const n = b ? b.requests : 0;
@@ -242,31 +276,34 @@ class ServiceHistory {
     cells[at + NORMAL] = normal;
     for (let c = 0; c < 3; c++)
       if (normal & (1 << c)) {
-        sums[2 * c]! += n;
-        sums[2 * c + 1]! += cells[at + FAULTS + c]!;
+        scalars[base + SUMS + 2 * c]! += n;
+        scalars[base + SUMS + 2 * c + 1]! += cells[at + FAULTS + c]!;
       }
     if (normal & 8) {
-      if (cells[at + P95]! < this.latencyFloor[0]!) this.latencyFloor[0] = cells[at + P95]!;
-      if (cells[at + P50]! < this.latencyFloor[1]!) this.latencyFloor[1] = cells[at + P50]!;
+      if (cells[at + P95]! < scalars[base + FLOOR_P95]!) scalars[base + FLOOR_P95] = cells[at + P95]!;
+      if (cells[at + P50]! < scalars[base + FLOOR_P50]!) scalars[base + FLOOR_P50] = cells[at + P50]!;
     }
   }
 
   /**
-   * A lower bound of every latency baseline's minimum: the smallest usable p95 (field P95) or p50 (P50) in
-   * the ring. Kept as points come in; recomputed only when the point holding it is evicted.
+   * Makes the floor of `field` (P95 or P50) current and returns where it is in `fleet.values`: a lower
+   * bound of every latency baseline's minimum, the smallest usable value in the ring. Kept as points come
+   * in; recomputed only when the point holding it is evicted. (Callers read the value there: a double
+   * returned from a call that is not inlined is a heap allocation.)
    */
-  minLatency(field: typeof P95 | typeof P50 = P95): number {
-    const which = field === P95 ? 0 : 1;
-    if (this.latencyFloorStale[which]) {
+  floorAt(field: typeof P95 | typeof P50): number {
+    const at = this.base + (field === P95 ? FLOOR_P95 : FLOOR_P50);
+    if (field === P95 ? this.staleP95 : this.staleP50) {
       let floor = Number.POSITIVE_INFINITY;
-      for (let at = 0; at < this.cells.length; at += STRIDE) {
-        const value = this.cells[at + field]!;
-        if (this.cells[at + TIME] !== 0 && this.cells[at + NORMAL]! & 8 && value < floor) floor = value;
+      for (let s = 0; s < this.cells.length; s += STRIDE) {
+        const value = this.cells[s + field]!;
+        if (this.cells[s + TIME] !== 0 && this.cells[s + NORMAL]! & 8 && value < floor) floor = value;
       }
-      this.latencyFloor[which] = floor;
-      this.latencyFloorStale[which] = false;
+      this.fleet.values[at] = floor;
+      if (field === P95) this.staleP95 = false;
+      else this.staleP50 = false;
     }
-    return this.latencyFloor[which]!;
+    return at;
   }
 
   has(t: number): boolean {
@@ -307,8 +344,8 @@ class ServiceHistory {
     return out;
   }
 
-  static restore(size: number, data: SerializedService): ServiceHistory {
-    const history = new ServiceHistory(size);
+  static restore(size: number, data: SerializedService, fleet?: FleetScalars): ServiceHistory {
+    const history = new ServiceHistory(size, fleet);
     for (let i = 0; i < data.requests.length; i++) {
       const t = data.time?.[i] ?? data.start + i * BUCKET_SECONDS;
       const bucket: Bucket = {
@@ -341,6 +378,7 @@ class ServiceHistory {
  */
 export class Detector {
   private readonly services = new Map<string, ServiceHistory>();
+  private readonly fleet = new FleetScalars();
   /** The services' names in the map's (insertion) order. */
   private readonly order: string[] = [];
   /** The histories in `order`'s order: the hot loop walks arrays, not the map's entry iterator. */
@@ -439,7 +477,7 @@ export class Detector {
       for (const b of buckets) {
         byService.set(b.service, b);
         if (!this.services.has(b.service)) {
-          const history = new ServiceHistory(this.historyBuckets);
+          const history = new ServiceHistory(this.historyBuckets, this.fleet);
           this.services.set(b.service, history);
           this.order.push(b.service);
           this.histories.push(history);
@@ -537,18 +575,29 @@ export class Detector {
     if (!b || b.requests === 0 || history.withTraffic < o.rateWarmupBuckets) return undefined;
     const k = failures(b, c);
     if (k === 0) return undefined;
-    const p = baselineRate(history.sums[2 * c + 1]!, history.sums[2 * c]!, o);
     const critical = o === this.detector ? this.rateCritical : this.heldRateCritical;
     // Screen: within 1.5 standard deviations of the expected count the upper tail is above 5%, far from
     // any alpha used here, so the exact tail (log-gamma and a sum) is skipped for most buckets. At or
-    // below the expected count the score is 0 and not computed.
-    const mean = b.requests * p;
-    if (k <= mean) return undefined;
-    const sd = Math.sqrt(mean * (1 - p));
-    if (k <= mean + 1.5 * sd) {
-      if (this.scoring) this.noteScore(normalTailScore((k - mean) / sd) / critical);
+    // below the expected count the score is 0 and not computed. Written without the division and the
+    // square root (mean = n·F/N for baselineRate's F/N): k ≤ mean ⟺ kN ≤ nF, and k ≤ mean + 1.5·sd ⟺
+    // (kN − nF)² ≤ 2.25·nF(N − F). Their latency, on every bucket of every service, was a fifth of a replay.
+    const scalars = history.fleet.values;
+    const failuresSum = scalars[history.base + SUMS + 2 * c + 1]!;
+    const requestsSum = scalars[history.base + SUMS + 2 * c]!;
+    const failuresPrior = failuresSum + o.ratePriorFailures;
+    const requestsPrior = requestsSum + o.ratePriorRequests;
+    const excess = k * requestsPrior - b.requests * failuresPrior;
+    if (excess <= 0) return undefined;
+    if (excess * excess <= 2.25 * b.requests * failuresPrior * (requestsPrior - failuresPrior)) {
+      if (this.scoring) {
+        const q = baselineRate(failuresSum, requestsSum, o);
+        const expected = b.requests * q;
+        this.noteScore(normalTailScore((k - expected) / Math.sqrt(expected * (1 - q))) / critical);
+      }
       return undefined;
     }
+    const p = baselineRate(failuresSum, requestsSum, o);
+    const mean = b.requests * p;
     // Second screen, when no score is wanted: Ash's bound caps the score; at or under the critical value
     // (and under the window test's entry score where that test applies) the bucket is normal for certain.
     if (!this.scoring) {
@@ -557,7 +606,7 @@ export class Detector {
     }
     const score = rateScore(k, b.requests, p);
     if (this.scoring) this.noteScore(score / critical);
-    const baseline = { requests: history.sums[2 * c]!, failures: history.sums[2 * c + 1]! };
+    const baseline = { requests: requestsSum, failures: failuresSum };
     if (rateAnomalous(k, score, o.rateAlpha, o))
       return anomalous(rateVerdict({ requests: b.requests, failures: k }, baseline, this.detector));
     // Low traffic: the last rateWindowBuckets buckets together, when this bucket's own failures are at
@@ -592,7 +641,7 @@ export class Detector {
   ): Verdict | undefined {
     // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
     // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
-    const ringFloor = history.minLatency() * (1 + o.latencyMinIncrease);
+    const ringFloor = history.fleet.values[history.floorAt(P95)]! * (1 + o.latencyMinIncrease);
     if (p95 <= ringFloor) {
       if (this.scoring) this.noteScore(ringFloor > 0 && Number.isFinite(ringFloor) ? p95 / ringFloor : 0);
       return undefined;
@@ -636,7 +685,7 @@ export class Detector {
     if (!b.latencyBins || p50 === null || p50 === undefined) return undefined;
     const increase = 1 + o.latencyMedianIncrease;
     // The same two screens as the p95's: the ring's smallest median, then the baseline's.
-    if (p50 <= history.minLatency(P50) * increase) return undefined;
+    if (p50 <= history.fleet.values[history.floorAt(P50)]! * increase) return undefined;
     const n = this.latencyBaseline(history, t, P50);
     if (n < o.latencyWarmupPoints || p50 <= this.baselineMin * increase) return undefined;
     const points = Array.from(this.scratch.subarray(0, n));
@@ -933,7 +982,7 @@ export class Detector {
       );
     this.next = state.next;
     for (const [name, data] of Object.entries(state.services)) {
-      const history = ServiceHistory.restore(this.historyBuckets, data);
+      const history = ServiceHistory.restore(this.historyBuckets, data, this.fleet);
       this.services.set(name, history);
       this.order.push(name);
       this.histories.push(history);
