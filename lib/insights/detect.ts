@@ -161,9 +161,10 @@ const STRIDE = 8;
 /**
  * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
  * cache line): the running sums [requests, failures] for FAULT, ERROR, THROTTLE at SUMS + 2c, and the
- * latency floors (see {@link ServiceHistory.refreshFloor}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
+ * latency floors (see {@link ServiceHistory.floorAt}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
  * reads them for every service in turn; as a small typed array and a two-element array per service they
- * were two more cache misses a service and bucket, a sixth of a replay's time.
+ * were two more cache misses a service and bucket, a sixth of a replay's time. (The rings stay one typed
+ * array a service: one array for all of them, service after service, measured no faster.)
  */
 class FleetScalars {
   values = new Float64Array(64 * SCALARS);
@@ -193,10 +194,7 @@ class ServiceHistory {
   readonly base: number;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
-  /**
-   * The smallest p95 and p50 any latency baseline could use (normal for latency, with a value); recomputed
-   * lazily when the slot holding one is overwritten.
-   */
+  /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floorAt}). */
   private staleP95 = false;
   private staleP50 = false;
   lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
