@@ -87,6 +87,8 @@ export interface DetectOptions {
 const WINDOW_BUCKET_MIN_SCORE = -Math.log10(0.05);
 
 const CATEGORY_INDEX = { FAULT: 0, ERROR: 1, THROTTLE: 2, LATENCY: 3 } as const;
+/** The categories judged per service and bucket (a module constant, so the hot loop's bound is one). */
+const CATEGORY_COUNT = INSIGHT_CATEGORIES.length;
 
 /** One anomalous series (service × category) inside an insight. */
 interface Member {
@@ -499,14 +501,14 @@ export class Detector {
       position++;
       let normal = 0;
       this.score = 0;
-      for (let c = 0; c < INSIGHT_CATEGORIES.length; c++) {
-        const category = INSIGHT_CATEGORIES[c]!;
+      for (let c = 0; c < CATEGORY_COUNT; c++) {
         const verdict = this.judge(history, c, t, b);
         const anomalous = verdict !== undefined;
         if (!anomalous) normal |= 1 << c;
         if (!emit) continue;
         // The common case, a quiet series staying quiet: nothing to step (its normal run only counts when open).
         if (!anomalous && (history.busy & (1 << c)) === 0) continue;
+        const category = INSIGHT_CATEGORIES[c]!;
         const state = history.lifecycle[c]!;
         // A bucket without requests says nothing about a rate: it neither breaks a run of anomalies (a quiet
         // service failing every request it gets, with empty buckets between) nor counts towards recovery.
