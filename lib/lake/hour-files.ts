@@ -6,6 +6,7 @@ import {
   encodeParquet,
   openParquet,
   type ParquetFile,
+  rowGroupsMovable,
   sameSchema,
 } from './parquet.js';
 import {
@@ -262,12 +263,15 @@ async function planMerge(
   };
 }
 
-/** Whether a file's groups can be kept by a file written now: same schema as a fresh file of its table. */
+/**
+ * Whether a file's groups can be kept by a file written now: same schema as a fresh file of its table, and
+ * groups that can be moved (true of every file xray-lake has written; checked, as a lake may hold others).
+ */
 function keepable(file: ParquetFile): boolean {
   const table = file.metadata.key_value_metadata?.find((kv) => kv.key === 'xray-lake.table')?.value;
   if (table !== 'traces' && table !== 'segments') return false;
   const fresh = (FRESH[table] ??= openParquet(encodeParquet(table, [])));
-  return sameSchema(file, fresh);
+  return sameSchema(file, fresh) && rowGroupsMovable(file);
 }
 const FRESH: Partial<Record<TableName, ParquetFile>> = {};
 

@@ -327,6 +327,20 @@ export function sameSchema(a: ParquetFile, b: ParquetFile): boolean {
   return Buffer.from(bytesOf(a)).equals(Buffer.from(bytesOf(b)));
 }
 
+/**
+ * Whether every row group of a file can be copied by {@link encodeParquet}'s `keep`: each one's column
+ * chunks back to back, as hyparquet-writer lays them out (files from elsewhere may not be).
+ */
+export function rowGroupsMovable(file: ParquetFile): boolean {
+  try {
+    for (const group of (file.footer.field_4 ?? []) as Thrift[]) groupRange(file, group);
+    return true;
+  } catch (error) {
+    if (error instanceof ParquetLayoutError) return false;
+    throw error;
+  }
+}
+
 /** The byte range of row group `group`: its column chunks, which the writer lays out back to back. */
 function groupRange(file: ParquetFile, group: Thrift): [number, number] {
   let start = Number.POSITIVE_INFINITY;

@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ByteWriter } from 'hyparquet-writer';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParquetLayoutError } from '../../../lib/lake/errors.js';
 import {
@@ -10,6 +12,7 @@ import {
   decodeRowGroups,
   encodeParquet,
   openParquet,
+  rowGroupsMovable,
 } from '../../../lib/lake/parquet.js';
 import {
   partitionOf,
@@ -239,6 +242,29 @@ describe('lake Parquet files', () => {
     const onlySecond = encodeParquet('traces', [], { file: openParquet(two), groups: [1] });
     expect(await decodeParquet('traces', onlySecond)).toEqual(traces.slice(30));
     expect(await throughDuckDb('second.parquet', onlySecond, TRACE_COLUMNS)).toEqual(traces.slice(30));
+  });
+
+  it('tells a file whose row groups are not their column chunks back to back, so a merge re-encodes it', () => {
+    const bytes = encodeParquet(
+      'traces',
+      randomTraces(14, 20).map((r) => r.trace),
+    );
+    const file = openParquet(bytes);
+    expect(rowGroupsMovable(file)).toBe(true);
+    // The same file with a gap claimed after its first column chunk, as another writer's layout might have.
+    const footer = structuredClone(file.footer);
+    footer.field_4[0].field_1[0].field_3.field_7 -= 1n;
+    const writer = new ByteWriter();
+    serializeTCompactProtocol(writer, footer);
+    const length = writer.offset;
+    writer.appendUint32(length);
+    writer.appendUint32(0x31524150);
+    const footerStart =
+      bytes.byteLength -
+      8 -
+      new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.byteLength - 8, true);
+    const gapped = new Uint8Array([...bytes.subarray(0, footerStart), ...new Uint8Array(writer.getBuffer())]);
+    expect(rowGroupsMovable(openParquet(gapped))).toBe(false);
   });
 
   it('refuses bytes that are not a Parquet file, naming their size', () => {
