@@ -159,7 +159,7 @@ function extractor(columns: readonly ColumnSpec[]): Extractor {
     '}',
     `return [${columns.map((_, c) => `c${c}`).join(', ')}];`,
   ].join('\n');
-  return new Function('rows', body) as Extractor; // eslint-disable-line @typescript-eslint/no-implied-eval
+  return new Function('rows', body) as Extractor;
 }
 const EXTRACTORS: Record<TableName, Extractor> = {
   traces: extractor(COLUMNS.traces),
