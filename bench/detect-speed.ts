@@ -17,6 +17,9 @@ export function runDetectSpeed(services = 1000, days = 14, score = true) {
   const incidentAt = Int32Array.from({ length: services }, () =>
     random.next() < 0.01 ? Math.floor(random.next() * buckets) : -1,
   );
+  // The shape readBuckets gives (the same fields in the same order), so the detector's hot code sees the
+  // object layout it sees in production; this model has no median or histogram, so both stay null (the
+  // band alone judges latency, as for a lake written before service_buckets carried them).
   const objects: Bucket[] = Array.from({ length: services }, (_, s) => ({
     service: `svc-${s}`,
     bucket: 0,
@@ -24,7 +27,9 @@ export function runDetectSpeed(services = 1000, days = 14, score = true) {
     errors: 0,
     faults: 0,
     throttles: 0,
+    p50: null,
     p95: 0,
+    latencyBins: null,
   }));
   const edges = Array.from({ length: services - 1 }, (_, s) => ({
     caller: `svc-${Math.floor(s / 4)}`,
