@@ -150,17 +150,6 @@ const NORMAL = 7;
 const STRIDE = 8;
 
 /**
- * A service's history ring: one slot per bucket of the last `historyBuckets`, the slot of time t at
- * (t / BUCKET_SECONDS) mod size. Running sums, so judging a bucket costs O(1) for rates and O(days) for
- * latency, whatever the length of history.
- *
- * A slot's fields sit side by side, 8 float32 cells (bucket index, requests, faults, errors, throttles,
- * p95, p50, normal bits): recording a bucket touches one cache line, where a column per field touched
- * eight, and with a thousand services' rings those misses were a third of a replay's time. Float32 is
- * exact for the bucket index until 2129 and for counts up to 16.7 million a bucket (56,000 requests a
- * second for one service); past that a rate's baseline is rounded, not wrong.
- */
-/**
  * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
  * cache line): the running sums [requests, failures] for FAULT, ERROR, THROTTLE at SUMS + 2c, and the
  * latency floors (see {@link ServiceHistory.floorAt}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
@@ -190,6 +179,17 @@ const FLOOR_P95 = 6;
 const FLOOR_P50 = 7;
 const SCALARS = 8;
 
+/**
+ * A service's history ring: one slot per bucket of the last `historyBuckets`, the slot of time t at
+ * (t / BUCKET_SECONDS) mod size. Running sums, so judging a bucket costs O(1) for rates and O(days) for
+ * latency, whatever the length of history.
+ *
+ * A slot's fields sit side by side, 8 float32 cells (bucket index, requests, faults, errors, throttles,
+ * p95, p50, normal bits): recording a bucket touches one cache line, where a column per field touched
+ * eight, and with a thousand services' rings those misses were a third of a replay's time. Float32 is
+ * exact for the bucket index until 2129 and for counts up to 16.7 million a bucket (56,000 requests a
+ * second for one service); past that a rate's baseline is rounded, not wrong.
+ */
 class ServiceHistory {
   readonly cells: Float32Array;
   /** Where this service's scalars start in `fleet.values`. */
