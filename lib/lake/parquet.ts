@@ -1,7 +1,8 @@
 /**
  * Parquet encoding of the lake's tables with standard logical types that both Athena (Trino's reader) and
  * DuckDB read: TIMESTAMP(MILLIS, UTC) as INT64, UTF8 strings, three-level LIST<string>, MAP<string,string>,
- * dictionary and delta encodings, page statistics, GZIP.
+ * dictionary and delta encodings, min/max statistics on the columns they can prune by, GZIP; and merges
+ * that keep an existing file's row groups byte for byte ({@link encodeParquet}'s `keep`).
  *
  * The library is hyparquet-writer (pure JavaScript), chosen by measurement (bench/README.md, "Parquet
  * writer"): with gzip and delta encodings its files are within 6% of the zstd files DuckDB and parquet-wasm
