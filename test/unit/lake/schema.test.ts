@@ -267,6 +267,20 @@ describe('lake Parquet files', () => {
     expect(rowGroupsMovable(openParquet(gapped))).toBe(false);
   });
 
+  it('keeps min/max statistics on the columns queries prune by, and none on random ids', async () => {
+    const segments = randomTraces(15, 40).flatMap((r) => r.segments);
+    const path = join(dir, 'statistics.parquet');
+    await writeFile(path, encodeParquet('segments', segments));
+    const reader = await db.runAndReadAll(
+      `SELECT path_in_schema AS col, coalesce(stats_min_value, stats_min) IS NOT NULL AS has_min FROM parquet_metadata('${path}')`,
+    );
+    const has = Object.fromEntries(reader.getRowObjectsJS().map((r) => [String(r.col), r.has_min]));
+    for (const column of ['trace_id', 'start_time', 'end_time', 'duration', 'service', 'name'])
+      expect(has[column], column).toBe(true);
+    for (const column of ['id', 'parent_id', 'segment_id', 'metadata'])
+      expect(has[column], column).toBe(false);
+  });
+
   it('refuses bytes that are not a Parquet file, naming their size', () => {
     expect(() => openParquet(new TextEncoder().encode('{"not":"parquet"} padding'))).toThrow(
       ParquetLayoutError,
