@@ -124,8 +124,8 @@ export async function exportRange(
   const stats = newCallStats();
   const report: RunReport = {
     runId,
-    from: new Date(options.from * 1000).toISOString(),
-    to: new Date(options.to * 1000).toISOString(),
+    from: isoOf(options.from),
+    to: isoOf(options.to),
     windows: 0,
     summariesScanned: 0,
     tracesExported: 0,
@@ -157,15 +157,13 @@ export async function exportRange(
   try {
     const windows = planWindows(options.from, options.to);
     for (const [index, window] of windows.entries()) {
-      if (options.stopAt !== undefined && Date.now() >= options.stopAt) {
-        report.stoppedAt = new Date(window.from * 1000).toISOString();
+      if (pastDeadline(options.stopAt)) {
+        report.stoppedAt = isoOf(window.from);
         break;
       }
       await exportWindow(context, window, 'TraceId');
       if (options.advanceCheckpoint)
-        report.checkpoint = new Date(
-          (await advanceCheckpoint(deps.store, window.to, runId)).position * 1000,
-        ).toISOString();
+        report.checkpoint = isoOf((await advanceCheckpoint(deps.store, window.to, runId)).position);
       await lease.renew();
       options.onProgress?.({
         windowsDone: index + 1,
@@ -181,8 +179,8 @@ export async function exportRange(
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
       let stoppedAt: string | undefined;
       for (const window of planWindows(options.revisit.from, options.revisit.to)) {
-        if (options.stopAt !== undefined && Date.now() >= options.stopAt) {
-          stoppedAt = new Date(window.from * 1000).toISOString();
+        if (pastDeadline(options.stopAt)) {
+          stoppedAt = isoOf(window.from);
           break;
         }
         await exportWindow(context, window, 'Event');
@@ -214,6 +212,10 @@ interface UnitContext {
   report: RunReport;
   shards: number;
 }
+
+/** Whether the Lambda's deadline (epoch ms) has passed: no new window starts after it. */
+const pastDeadline = (stopAt: number | undefined): boolean => stopAt !== undefined && Date.now() >= stopAt;
+const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
 
 async function exportWindow(
   context: UnitContext,

@@ -152,10 +152,10 @@ const STRIDE = 8;
 /**
  * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
  * cache line): the running sums [requests, failures] for FAULT, ERROR, THROTTLE at SUMS + 2c, and the
- * latency floors (see {@link ServiceHistory.floorAt}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
- * reads them for every service in turn; as a small typed array and a two-element array per service they
- * were two more cache misses a service and bucket, a sixth of a replay's time. (The rings stay one typed
- * array a service: one array for all of them, service after service, measured no faster.)
+ * latency floors (see {@link ServiceHistory.floor}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
+ * reads them for every service in turn; as a small typed array and two small arrays per service, the
+ * profile put the time on loading them (gathered here: replay 1.07 → 1.01 s in bench/detect-speed.ts). The
+ * rings stay one typed array a service: one array for all of them, service after service, measured no faster.
  */
 class FleetScalars {
   values = new Float64Array(64 * SCALARS);
@@ -196,7 +196,7 @@ class ServiceHistory {
   readonly base: number;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
-  /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floorAt}). */
+  /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floor}). */
   private staleP95 = false;
   private staleP50 = false;
   lifecycle: SeriesState[] = INSIGHT_CATEGORIES.map(() => initialSeriesState());
@@ -217,7 +217,7 @@ class ServiceHistory {
 
   constructor(
     readonly size: number,
-    readonly fleet: FleetScalars = new FleetScalars(),
+    readonly fleet: FleetScalars,
   ) {
     this.base = fleet.allocate();
     this.cells = new Float32Array(size * STRIDE);
@@ -286,12 +286,10 @@ class ServiceHistory {
   }
 
   /**
-   * Makes the floor of `field` (P95 or P50) current and returns where it is in `fleet.values`: a lower
-   * bound of every latency baseline's minimum, the smallest usable value in the ring. Kept as points come
-   * in; recomputed only when the point holding it is evicted. (Callers read the value there: a double
-   * returned from a call that is not inlined is a heap allocation.)
+   * The floor of `field` (P95 or P50): a lower bound of every latency baseline's minimum, the smallest usable
+   * value in the ring. Kept as points come in; recomputed only when the point holding it is evicted.
    */
-  floorAt(field: typeof P95 | typeof P50): number {
+  floor(field: typeof P95 | typeof P50): number {
     const at = this.base + (field === P95 ? FLOOR_P95 : FLOOR_P50);
     if (field === P95 ? this.staleP95 : this.staleP50) {
       let floor = Number.POSITIVE_INFINITY;
@@ -303,7 +301,7 @@ class ServiceHistory {
       if (field === P95) this.staleP95 = false;
       else this.staleP50 = false;
     }
-    return at;
+    return this.fleet.values[at]!;
   }
 
   has(t: number): boolean {
@@ -344,7 +342,7 @@ class ServiceHistory {
     return out;
   }
 
-  static restore(size: number, data: SerializedService, fleet?: FleetScalars): ServiceHistory {
+  static restore(size: number, data: SerializedService, fleet: FleetScalars): ServiceHistory {
     const history = new ServiceHistory(size, fleet);
     for (let i = 0; i < data.requests.length; i++) {
       const t = data.time?.[i] ?? data.start + i * BUCKET_SECONDS;
@@ -580,7 +578,7 @@ export class Detector {
     // any alpha used here, so the exact tail (log-gamma and a sum) is skipped for most buckets. At or
     // below the expected count the score is 0 and not computed. Written without the division and the
     // square root (mean = n·F/N for baselineRate's F/N): k ≤ mean ⟺ kN ≤ nF, and k ≤ mean + 1.5·sd ⟺
-    // (kN − nF)² ≤ 2.25·nF(N − F). Their latency, on every bucket of every service, was a fifth of a replay.
+    // (kN − nF)² ≤ 2.25·nF(N − F), on every bucket of every service (replay 1.13 → 1.07 s).
     const scalars = history.fleet.values;
     const failuresSum = scalars[history.base + SUMS + 2 * c + 1]!;
     const requestsSum = scalars[history.base + SUMS + 2 * c]!;
@@ -641,7 +639,7 @@ export class Detector {
   ): Verdict | undefined {
     // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
     // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
-    const ringFloor = history.fleet.values[history.floorAt(P95)]! * (1 + o.latencyMinIncrease);
+    const ringFloor = history.floor(P95) * (1 + o.latencyMinIncrease);
     if (p95 <= ringFloor) {
       if (this.scoring) this.noteScore(ringFloor > 0 && Number.isFinite(ringFloor) ? p95 / ringFloor : 0);
       return undefined;
@@ -685,7 +683,7 @@ export class Detector {
     if (!b.latencyBins || p50 === null || p50 === undefined) return undefined;
     const increase = 1 + o.latencyMedianIncrease;
     // The same two screens as the p95's: the ring's smallest median, then the baseline's.
-    if (p50 <= history.fleet.values[history.floorAt(P50)]! * increase) return undefined;
+    if (p50 <= history.floor(P50) * increase) return undefined;
     const n = this.latencyBaseline(history, t, P50);
     if (n < o.latencyWarmupPoints || p50 <= this.baselineMin * increase) return undefined;
     const points = Array.from(this.scratch.subarray(0, n));

@@ -26,7 +26,7 @@ export const MERGE_ATTEMPTS = 8;
  * trace being replaced; smaller ones are re-encoded with the new rows. So a merge re-encodes what it adds
  * plus at most one small group, not the whole hour (a busy hour split into four units used to encode
  * 1 + 2 + 3 + 4 units' rows), and small groups never pile up: every write folds them into its own.
- * About 2,000 traces either way (18 segment rows a trace in the simulator; real traces have fewer).
+ * 20,000 segment rows are about 1,100 of the simulator's traces (18.5 rows each); real traces have fewer.
  */
 export const KEEP_ROW_GROUP_ROWS = { traces: 2_000, segments: 20_000 } as const;
 
@@ -174,22 +174,20 @@ async function mergeOne(
         )
       : [];
     const traceRows: TraceRow[] = [...keptTraces, ...replacing.map((rows) => rows.trace)];
-    traceRows.sort(byStart);
-    // The re-encoded segment rows: those of traces kept from the groups being rewritten (every trace's in
-    // a full rewrite, which also drops rows of traces the traces file lacks), then the replacing traces'.
+    traceRows.sort((a, b) => byStart(a.start_time, a.trace_id, b.start_time, b.trace_id));
+    // The re-encoded segment rows: those of traces kept from the groups being rewritten, then the replacing
+    // traces'. Rows of a trace the traces file lacks (left by a run stopped between its writes) are dropped.
     const keptSegments = segmentsFile
       ? (await decodeRowGroups('segments', segmentsFile, plan.segments.rewrite)).filter(
-          (row) => !replaced.has(row.trace_id) && (!plan.full || existing.has(row.trace_id)),
+          (row) => !replaced.has(row.trace_id) && existing.has(row.trace_id),
         )
       : [];
     const byTrace = new Map<string, SegmentRow[]>();
     for (const row of keptSegments) push(byTrace, row.trace_id, row);
     for (const rows of replacing) byTrace.set(rows.trace.trace_id, rows.segments);
-    // In the traces' order (start time, then id), each trace's rows kept together in depth-first order.
+    // In the traces' order, each trace's rows kept together in depth-first order.
     const start = (id: string) => offered.get(id)?.trace.start_time ?? existing.get(id)?.start_time ?? 0;
-    const segmentOrder = [...byTrace.keys()].sort(
-      (a, b) => start(a) - start(b) || (a < b ? -1 : a > b ? 1 : 0),
-    );
+    const segmentOrder = [...byTrace.keys()].sort((a, b) => byStart(start(a), a, start(b), b));
     const segmentRows = segmentOrder.flatMap((id) => byTrace.get(id)!);
 
     const segmentsBody = encodeParquet('segments', segmentRows, plan.segments.keep);
@@ -214,8 +212,6 @@ async function mergeOne(
 
 /** Which row groups of an hour's two files a merge re-encodes, and which it keeps as they are. */
 interface MergePlan {
-  /** Every group re-encoded (the files disagree, or were written under another schema). */
-  full: boolean;
   traces: TablePlan;
   segments: TablePlan;
 }
@@ -241,7 +237,7 @@ async function planMerge(
   const segmentRows = index.reduce((sum, row) => sum + row.segment_count, 0);
   const consistent = (segmentsFile?.rows ?? 0) === segmentRows;
   if (!consistent || !tracesFile || !segmentsFile || !keepable(tracesFile) || !keepable(segmentsFile))
-    return { full: true, traces: everything(tracesFile), segments: everything(segmentsFile) };
+    return { traces: everything(tracesFile), segments: everything(segmentsFile) };
 
   const replacedRows: number[] = [];
   for (const id of replaced) {
@@ -257,7 +253,6 @@ async function planMerge(
     for (const g of groupsOf(segmentsFile, rows)) segmentsRewrite.add(g);
   }
   return {
-    full: false,
     traces: split(tracesFile, tracesRewrite, keepRows.traces),
     segments: split(segmentsFile, segmentsRewrite, keepRows.segments),
   };
@@ -295,8 +290,9 @@ function split(file: ParquetFile, rewrite: Set<number>, keepRows: number): Table
   return plan;
 }
 
-function byStart(a: TraceRow, b: TraceRow): number {
-  return a.start_time - b.start_time || (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0);
+/** The order of an hour file's traces: by start time, then by id. */
+function byStart(aStart: number, aId: string, bStart: number, bId: string): number {
+  return aStart - bStart || (aId < bId ? -1 : aId > bId ? 1 : 0);
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

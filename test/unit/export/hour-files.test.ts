@@ -22,6 +22,24 @@ const store = async () => new FsStore(await tempDir('hour-files-'));
 const KEEP_ALL = { keepRowGroupRows: { traces: 1, segments: 1 } };
 const read = async (lake: ObjectStore, table: 'traces' | 'segments') =>
   (await lake.get(partKey(table, PARTITION, 0)))!.body;
+/** The hour's traces and segments files, in that order. */
+const files = async (lake: ObjectStore) =>
+  [await read(lake, 'traces'), await read(lake, 'segments')] as const;
+/** Merges one unit of traces, each at revision 1, keeping every row group it can. */
+const mergeUnit = (lake: ObjectStore, traces: SegmentDocument[][]) =>
+  mergeIntoHourFiles(
+    lake,
+    traces.map((d) => rowsOf(d, 1)),
+    KEEP_ALL,
+  );
+/** `inner` with `put` replaced: to make another run race us, or the process die, at a write. */
+const withPut = (inner: ObjectStore, put: ObjectStore['put']): ObjectStore => ({
+  location: inner.location,
+  get: (key) => inner.get(key),
+  list: (prefix) => inner.list(prefix),
+  delete: (key) => inner.delete(key),
+  put,
+});
 /** A trace of `spans` documents: a root segment and a worker segment per further span. */
 function trace(start: number, spans = 2): SegmentDocument[] {
   const root = segment({ start_time: start });
@@ -82,19 +100,13 @@ describe('mergeIntoHourFiles', () => {
     const theirs = segment({ start_time: START + 5 });
     let raced = false;
     // Another run writes the same hour file between our read and our conditional write.
-    const racing: ObjectStore = {
-      location: inner.location,
-      get: (key) => inner.get(key),
-      list: (prefix) => inner.list(prefix),
-      delete: (key) => inner.delete(key),
-      put: async (key: string, body: Uint8Array, options?: PutOptions) => {
-        if (!raced) {
-          raced = true;
-          await mergeIntoHourFiles(inner, [rowsOf([theirs], 1)]);
-        }
-        return inner.put(key, body, options);
-      },
-    };
+    const racing = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+      if (!raced) {
+        raced = true;
+        await mergeIntoHourFiles(inner, [rowsOf([theirs], 1)]);
+      }
+      return inner.put(key, body, options);
+    });
     const result = await mergeIntoHourFiles(racing, [rowsOf([mine], 1)]);
     expect(result.conflicts).toBe(1);
     expect([...(await readRevisions(inner, PARTITION, 0)).keys()].sort()).toEqual(
@@ -106,23 +118,13 @@ describe('mergeIntoHourFiles', () => {
     const lake = await store();
     const first = [trace(START), trace(START + 1)];
     const second = [trace(START + 600), trace(START + 2)];
-    await mergeIntoHourFiles(
-      lake,
-      first.map((d) => rowsOf(d, 1)),
-      KEEP_ALL,
-    );
-    const [traces1, segments1] = [await read(lake, 'traces'), await read(lake, 'segments')];
-    expect(
-      await mergeIntoHourFiles(
-        lake,
-        second.map((d) => rowsOf(d, 1)),
-        KEEP_ALL,
-      ),
-    ).toMatchObject({
+    await mergeUnit(lake, first);
+    const [traces1, segments1] = await files(lake);
+    expect(await mergeUnit(lake, second)).toMatchObject({
       written: 2,
       segments: 4,
     });
-    const [traces2, segments2] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    const [traces2, segments2] = await files(lake);
     expect(openParquet(traces2).groupRows).toEqual([2, 2]);
     expect(groupBytes(traces2, 0).equals(groupBytes(traces1, 0))).toBe(true);
     expect(groupBytes(segments2, 0).equals(groupBytes(segments1, 0))).toBe(true);
@@ -144,24 +146,16 @@ describe('mergeIntoHourFiles', () => {
     const lake = await store();
     const first = [trace(START), trace(START + 1)];
     const second = [trace(START + 2), trace(START + 3)];
-    await mergeIntoHourFiles(
-      lake,
-      first.map((d) => rowsOf(d, 1)),
-      KEEP_ALL,
-    );
-    await mergeIntoHourFiles(
-      lake,
-      second.map((d) => rowsOf(d, 1)),
-      KEEP_ALL,
-    );
-    const [traces2, segments2] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    await mergeUnit(lake, first);
+    await mergeUnit(lake, second);
+    const [traces2, segments2] = await files(lake);
     // Late segments of the first unit's first trace arrive as revision 2.
     const late = [
       ...first[0]!,
       segment({ trace_id: first[0]![0]!.trace_id, name: 'late', start_time: START + 5 }),
     ];
     await mergeIntoHourFiles(lake, [rowsOf(late, 2)], KEEP_ALL);
-    const [traces3, segments3] = [await read(lake, 'traces'), await read(lake, 'segments')];
+    const [traces3, segments3] = await files(lake);
     // The second unit's groups are kept as they were; the first's is re-encoded after them.
     expect(openParquet(traces3).groupRows).toEqual([2, 2]);
     expect(groupBytes(traces3, 0).equals(groupBytes(traces2, 1))).toBe(true);
@@ -182,24 +176,18 @@ describe('mergeIntoHourFiles', () => {
   it('re-encodes everything, dropping orphan segments, after a run stopped between the two writes', async () => {
     const inner = await store();
     const kept = trace(START);
-    await mergeIntoHourFiles(inner, [rowsOf(kept, 1)], KEEP_ALL);
+    await mergeUnit(inner, [kept]);
     const orphan = trace(START + 1);
     // The segments file is written, then the run dies before the traces file.
-    const dying: ObjectStore = {
-      location: inner.location,
-      get: (key) => inner.get(key),
-      list: (prefix) => inner.list(prefix),
-      delete: (key) => inner.delete(key),
-      put: async (key: string, body: Uint8Array, options?: PutOptions) => {
-        if (key.startsWith('traces/')) throw new Error('killed');
-        return inner.put(key, body, options);
-      },
-    };
+    const dying = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+      if (key.startsWith('traces/')) throw new Error('killed');
+      return inner.put(key, body, options);
+    });
     await expect(mergeIntoHourFiles(dying, [rowsOf(orphan, 1)], KEEP_ALL)).rejects.toThrow('killed');
     expect(openParquet(await read(inner, 'segments')).rows).toBe(4);
     // The next run exports another trace of the hour (the orphan's window is redone later).
     const next = trace(START + 2);
-    await mergeIntoHourFiles(inner, [rowsOf(next, 1)], KEEP_ALL);
+    await mergeUnit(inner, [next]);
     const traceIds = (await decodeParquet('traces', await read(inner, 'traces'))).map((t) => t.trace_id);
     expect(traceIds).toEqual([kept[0]!.trace_id, next[0]!.trace_id]);
     const segments = await decodeParquet('segments', await read(inner, 'segments'));
