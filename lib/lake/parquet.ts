@@ -168,6 +168,38 @@ const EXTRACTORS: Record<TableName, Extractor> = {
   segments: extractor(COLUMNS.segments),
 };
 
+/**
+ * A column of ASCII strings as UTF-8 byte arrays, all views of one buffer; `undefined` if any value is not
+ * ASCII. The writer turns each string into bytes with its own `TextEncoder.encode` call, a native call and
+ * a new buffer per value, 6% of the exporter's time for the id columns alone; ids are hex, and copying
+ * their characters measured 3× faster (own path +10%). Nulls stay null.
+ */
+export function asciiBytes(values: readonly unknown[]): (Uint8Array | null)[] | undefined {
+  let total = 0;
+  for (const value of values) {
+    if (typeof value === 'string') total += value.length;
+    else if (value !== null) return undefined;
+  }
+  const buffer = new Uint8Array(total);
+  const out = new Array<Uint8Array | null>(values.length);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string | null;
+    if (value === null) {
+      out[i] = null;
+      continue;
+    }
+    const start = at;
+    for (let j = 0; j < value.length; j++) {
+      const code = value.charCodeAt(j);
+      if (code > 0x7f) return undefined;
+      buffer[at++] = code;
+    }
+    out[i] = buffer.subarray(start, at);
+  }
+  return out;
+}
+
 function encodeRows(table: TableName, rows: readonly unknown[]): Uint8Array {
   const columns = COLUMNS[table] as readonly ColumnSpec[];
   const data = EXTRACTORS[table](rows);
@@ -175,7 +207,7 @@ function encodeRows(table: TableName, rows: readonly unknown[]): Uint8Array {
     const encoding = encodingOf(column);
     return {
       name: column.name,
-      data: data[c]!,
+      data: (encoding === 'DELTA_BYTE_ARRAY' && asciiBytes(data[c]!)) || data[c]!,
       // No offset index: nothing here reads it (neither DuckDB nor Trino use one without a column index),
       // and without it a row group is one contiguous byte range that a merge can copy.
       offsetIndex: false,

@@ -7,6 +7,7 @@ import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParquetLayoutError } from '../../../lib/lake/errors.js';
 import {
+  asciiBytes,
   decodeParquet,
   decodeParquetColumns,
   decodeRowGroups,
@@ -196,6 +197,26 @@ describe('lake Parquet files', () => {
     expect(await throughDuckDb('segments.parquet', segmentsFile, SEGMENT_COLUMNS)).toEqual(segments);
   });
 
+  it('writes id columns that are not ASCII as UTF-8 too (the fast byte path falls back)', async () => {
+    const rows = randomTraces(11, 20);
+    const segments = rows.flatMap((r) => r.segments);
+    // parent_id is only checked to be a string, so a document can carry any text there.
+    segments[3] = { ...segments[3]!, parent_id: 'père-Ωμέγα-🚀' };
+    const file = encodeParquet('segments', segments);
+    expect(await decodeParquet('segments', file)).toEqual(segments);
+    expect(await throughDuckDb('utf8-ids.parquet', file, SEGMENT_COLUMNS)).toEqual(segments);
+  });
+
+  it('turns ASCII strings into the bytes TextEncoder gives, keeping nulls, and declines anything else', () => {
+    const values = ['1-5f84c7a1-sample', null, '', '0123456789abcdef'];
+    const bytes = asciiBytes(values)!;
+    expect(bytes.map((b) => (b === null ? null : new TextDecoder().decode(b)))).toEqual(values);
+    expect(bytes[0]).toEqual(new TextEncoder().encode(values[0]!));
+    expect(asciiBytes(['abc', 'é'])).toBeUndefined();
+    expect(asciiBytes(['abc', 7])).toBeUndefined();
+    expect(asciiBytes([])).toEqual([]);
+  });
+
   it('reads back only the columns asked for, the same values as a whole read (randomized)', async () => {
     const traces = randomTraces(9, 200).map((r) => r.trace);
     const file = encodeParquet('traces', traces);
@@ -279,6 +300,15 @@ describe('lake Parquet files', () => {
       expect(has[column], column).toBe(true);
     for (const column of ['id', 'parent_id', 'segment_id', 'metadata'])
       expect(has[column], column).toBe(false);
+    // trace_id is written from bytes (asciiBytes); its bounds (truncated to 16 bytes, the upper one
+    // rounded up, as the writer does for strings) still enclose every id, so pruning stays correct.
+    const bounds = await db.runAndReadAll(
+      `SELECT stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${path}') WHERE path_in_schema = 'trace_id'`,
+    );
+    const { lo, hi } = bounds.getRowObjectsJS()[0] as { lo: string; hi: string };
+    const ids = segments.map((s) => s.trace_id).sort();
+    expect(ids[0]!.startsWith(lo)).toBe(true);
+    expect(hi > ids.at(-1)! && hi.length === 16).toBe(true);
   });
 
   it('refuses bytes that are not a Parquet file, naming their size', () => {
