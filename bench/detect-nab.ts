@@ -36,11 +36,11 @@ function readSeries(path: string): Series {
 }
 
 /**
- * A detection is an insight opening, as xray-lake alerts: the lifecycle opens after consecutive anomalous
- * points and stays quiet until it closes. NAB charges every detection, so scoring raw per-point verdicts
- * would score something xray-lake never sends.
+ * The shipped latency rule on one series. A detection is an insight opening, as xray-lake alerts: the
+ * lifecycle opens after consecutive anomalous points and stays quiet until it closes. NAB charges every
+ * detection, so scoring raw per-point verdicts would score something xray-lake never sends.
  */
-function detect(series: Series): boolean[] {
+export function shippedLatencyRule(series: Series): boolean[] {
   const step = seriesStep(series);
   const detected: boolean[] = [];
   let state = initialSeriesState();
@@ -70,7 +70,7 @@ function median(values: number[]): number {
 }
 
 /** Scores a detector (by default the shipped latency rule, as above) on the NAB files. */
-export function runNab(detector: NabDetector = detect) {
+export function runNab(detector: NabDetector = shippedLatencyRule) {
   const windows = JSON.parse(readFileSync(join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<
     string,
     [string, string][]

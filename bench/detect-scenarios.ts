@@ -36,14 +36,21 @@ export interface WeekResult {
   missed: string[];
 }
 
-/** Builds (or reuses) and scores `weeks` labelled weeks. */
-export async function runScenarios(weeks: number, dir: string): Promise<WeekResult[]> {
+/** One labelled week's lake: where it is and its labels. */
+export interface ScenarioWeek {
+  seed: number;
+  to: number;
+  root: string;
+  labels: LabelFile;
+}
+
+/** The `weeks` labelled weeks' lakes under `dir`, each built the first time it is asked for. */
+export function scenarioWeeks(weeks: number, dir: string): ScenarioWeek[] {
   const scenario = {
     ...DEFAULT_SCENARIO,
     traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: REQUESTS_PER_MINUTE },
   };
-  const results: WeekResult[] = [];
-  for (let w = 0; w < weeks; w++) {
+  return Array.from({ length: weeks }, (_, w) => {
     const seed = w + 1;
     const to = END - w * 5 * 3600;
     const from = to - 7 * DAY;
@@ -54,7 +61,14 @@ export async function runScenarios(weeks: number, dir: string): Promise<WeekResu
       buildLake(root, { scenario, incidents: resolveIncidents(scenario, from, to), seed, from, to });
       writeFileSync(labelsPath, JSON.stringify(labelsFor(scenario, seed, from, to), null, 2));
     }
-    const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as LabelFile;
+    return { seed, to, root, labels: JSON.parse(readFileSync(labelsPath, 'utf8')) as LabelFile };
+  });
+}
+
+/** Builds (or reuses) and scores `weeks` labelled weeks. */
+export async function runScenarios(weeks: number, dir: string): Promise<WeekResult[]> {
+  const results: WeekResult[] = [];
+  for (const { seed, to, root, labels } of scenarioWeeks(weeks, dir)) {
     const engine = await DuckDbEngine.open(root);
     try {
       const detected = await detectOverLake(engine, { historyDays: 0 });
