@@ -220,7 +220,12 @@ describe('export from xray-local into a folder lake', () => {
       { source, store },
       { from: now, to: now, revisit: { from: now - 2 * 3600, to: now + 1 }, maxTracesPerUnit: 200 },
     );
-    expect(report.revisited).toMatchObject({ scanned: sourceIds.length, exported: sourceIds.length });
+    // Each exported once. X-Ray's windows are inclusive at both ends, so a trace updated exactly on a split's
+    // boundary (a batch received at a whole second, now and then) is listed by both halves: `scanned`
+    // counts listings, and the second listing finds its revision already in the lake.
+    expect(report.revisited.exported).toBe(sourceIds.length);
+    expect(report.revisited.scanned).toBeGreaterThanOrEqual(sourceIds.length);
+    expect(report.revisited.scanned - report.tracesAlreadyCurrent).toBe(sourceIds.length);
     // Two or three hour windows, and the one holding every update split further.
     expect(report.windows).toBeGreaterThan(4);
     const { traces, segments } = await lakeRows(store);
