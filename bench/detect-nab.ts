@@ -10,7 +10,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baselineFor, DETECTOR_DEFAULTS, latencyVerdict } from '../lib/insights/detectors.js';
+import {
+  baselineFor,
+  DETECTOR_DEFAULTS,
+  latencyBand,
+  latencyVerdict,
+  latencyNoiseStep,
+  noiseCritical,
+  noiseStateSize,
+} from '../lib/insights/detectors.js';
 import { initialSeriesState, LIFECYCLE_DEFAULTS, step as advance } from '../lib/insights/lifecycle.js';
 import { type FileScore, normalizedScore, scoreFile, type Window } from '../lib/insights/nab.js';
 
@@ -52,6 +60,39 @@ export function shippedLatencyRule(series: Series): boolean[] {
     const anomalous =
       verdict.state !== 'warming-up' &&
       (series[i]!.value > verdict.expectedHigh || series[i]!.value < verdict.expectedLow);
+    const next = advance(state, anomalous);
+    state = next.state;
+    detected.push(next.transition === 'opened');
+  }
+  return detected;
+}
+
+/**
+ * The same with the latency noise model on (`latencyNoiseModel=1`, lib/insights/detectors.ts): the band
+ * judges until the model has learned, then the model with its practical floor, two-sided here too.
+ */
+export function noiseModelRule(series: Series): boolean[] {
+  const o = { ...DETECTOR_DEFAULTS, latencyNoiseModel: 1 };
+  const step = seriesStep(series);
+  const detected: boolean[] = [];
+  const noise = new Float64Array(noiseStateSize(o));
+  const critical = noiseCritical(o.latencyNoiseAlpha);
+  let state = initialSeriesState();
+  let start = 0;
+  for (let i = 0; i < series.length; i++) {
+    while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
+    const value = series[i]!.value;
+    const baseline = baselineFor(series.slice(start, i), series[i]!.time, step);
+    const warm = baseline.length >= o.latencyWarmupPoints;
+    const band = warm ? latencyBand(baseline, baseline.length, o) : undefined;
+    // Two-sided, as everywhere on NAB: its anomalies include drops.
+    const z = band ? Math.abs(value - band.center) / band.spread : 0;
+    const standing = latencyNoiseStep(noise, 0, z, o);
+    const anomalous = !band
+      ? false
+      : standing === standing
+        ? Math.abs(value - band.center) > band.center * o.latencyNoiseMinIncrease && standing > critical
+        : value > band.high || value < band.low;
     const next = advance(state, anomalous);
     state = next.state;
     detected.push(next.transition === 'opened');

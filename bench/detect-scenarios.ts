@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from 'simple-statistics';
+import type { DetectorOptions } from '../lib/insights/detectors.js';
 import { evaluate } from '../lib/insights/evaluate.js';
 import { detectOverLake } from '../lib/insights/lake.js';
 import { DEFAULT_SCENARIO, resolveIncidents } from '../lib/local/simulator/scenario.js';
@@ -65,13 +66,17 @@ export function scenarioWeeks(weeks: number, dir: string): ScenarioWeek[] {
   });
 }
 
-/** Builds (or reuses) and scores `weeks` labelled weeks. */
-export async function runScenarios(weeks: number, dir: string): Promise<WeekResult[]> {
+/** Builds (or reuses) and scores `weeks` labelled weeks, with the detector's defaults or `detector`'s. */
+export async function runScenarios(
+  weeks: number,
+  dir: string,
+  detector: Partial<DetectorOptions> = {},
+): Promise<WeekResult[]> {
   const results: WeekResult[] = [];
   for (const { seed, to, root, labels } of scenarioWeeks(weeks, dir)) {
     const engine = await DuckDbEngine.open(root);
     try {
-      const detected = await detectOverLake(engine, { historyDays: 0 });
+      const detected = await detectOverLake(engine, { historyDays: 0, detector });
       const scored = evaluate(labels, detected?.entries ?? []);
       const real = scored.incidents.filter((i) => !i.decoy);
       results.push({
@@ -128,6 +133,9 @@ export function scenarioTable(results: WeekResult[]): Record<string, string | nu
 }
 
 if (process.argv[1]?.endsWith('detect-scenarios.ts')) {
-  const results = await runScenarios(Number(arg('weeks', '5')), arg('dir', '/tmp/xray-lake-bench-scenarios'));
-  console.table(scenarioTable(results));
+  const weeks = Number(arg('weeks', '5'));
+  const dir = arg('dir', '/tmp/xray-lake-bench-scenarios');
+  console.table(scenarioTable(await runScenarios(weeks, dir)));
+  console.log('with the latency noise model on (latencyNoiseModel=1):');
+  console.table(scenarioTable(await runScenarios(weeks, dir, { latencyNoiseModel: 1 })));
 }

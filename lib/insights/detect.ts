@@ -7,7 +7,10 @@ import {
   latencyCountScore,
   latencyMedianVerdict,
   latencyVerdict,
+  latencyNoiseStep,
   medianInPlace,
+  noiseCritical,
+  noiseStateSize,
   rateAnomalous,
   rateScore,
   rateScoreCap,
@@ -137,6 +140,8 @@ interface SerializedService {
   /** Absent when no bucket had a p50 (and in states written before p50 was kept). */
   p50?: (number | null)[];
   normal: number[];
+  /** The latency noise model's cells (see NOISE in detectors.ts); absent in states written before it. */
+  noise?: number[];
   lifecycle: SeriesState[];
 }
 
@@ -174,6 +179,27 @@ class FleetScalars {
     return base;
   }
 }
+/**
+ * Each service's latency noise model state (see {@link latencyNoiseStep}), side by side in one array for
+ * the reason FleetScalars is: every judged bucket reads and writes it.
+ */
+class FleetNoise {
+  values: Float64Array;
+  private count = 0;
+
+  constructor(readonly stride: number) {
+    this.values = new Float64Array(64 * stride);
+  }
+
+  allocate(): number {
+    if ((this.count + 1) * this.stride > this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    return this.count++ * this.stride;
+  }
+}
 const SUMS = 0;
 const FLOOR_P95 = 6;
 const FLOOR_P50 = 7;
@@ -194,6 +220,8 @@ class ServiceHistory {
   readonly cells: Float32Array;
   /** Where this service's scalars start in `fleet.values`. */
   readonly base: number;
+  /** Where this service's noise model starts in `noise.values`. */
+  readonly noiseBase: number;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
   /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floor}). */
@@ -218,8 +246,10 @@ class ServiceHistory {
   constructor(
     readonly size: number,
     readonly fleet: FleetScalars,
+    readonly noise: FleetNoise,
   ) {
     this.base = fleet.allocate();
+    this.noiseBase = noise.allocate();
     this.cells = new Float32Array(size * STRIDE);
     for (let s = 0; s < size; s++) {
       this.cells[s * STRIDE + P95] = Number.NaN;
@@ -339,11 +369,20 @@ class ServiceHistory {
       out.normal.push(this.cells[at + NORMAL]!);
     }
     if (p50.some((v) => v !== null)) out.p50 = p50;
+    const noise = this.noise.values.subarray(this.noiseBase, this.noiseBase + this.noise.stride);
+    if (noise.some((v) => v !== 0)) out.noise = Array.from(noise);
     return out;
   }
 
-  static restore(size: number, data: SerializedService, fleet: FleetScalars): ServiceHistory {
-    const history = new ServiceHistory(size, fleet);
+  static restore(
+    size: number,
+    data: SerializedService,
+    fleet: FleetScalars,
+    noise: FleetNoise,
+  ): ServiceHistory {
+    const history = new ServiceHistory(size, fleet, noise);
+    // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
+    if (data.noise?.length === noise.stride) noise.values.set(data.noise, history.noiseBase);
     for (let i = 0; i < data.requests.length; i++) {
       const t = data.time?.[i] ?? data.start + i * BUCKET_SECONDS;
       const bucket: Bucket = {
@@ -377,6 +416,7 @@ class ServiceHistory {
 export class Detector {
   private readonly services = new Map<string, ServiceHistory>();
   private readonly fleet = new FleetScalars();
+  private readonly noise: FleetNoise;
   /** The services' names in the map's (insertion) order. */
   private readonly order: string[] = [];
   /** The histories in `order`'s order: the hot loop walks arrays, not the map's entry iterator. */
@@ -401,6 +441,11 @@ export class Detector {
   /** −log10 of rateAlpha, at the normal and the held thresholds: the rate score's unit. */
   private readonly rateCritical: number;
   private readonly heldRateCritical: number;
+  /** The noise model's critical standing (see latencyNoiseAlpha), at the normal and the held thresholds. */
+  private readonly noiseCritical: number;
+  private readonly heldNoiseCritical: number;
+  /** Whether the latency noise model judges the p95 (`latencyNoiseModel`). */
+  private readonly noiseModel: boolean;
 
   constructor(
     private readonly options: {
@@ -422,6 +467,8 @@ export class Detector {
       rateAlpha: this.detector.rateAlpha ** h,
       rateWindowAlpha: this.detector.rateWindowAlpha ** h,
       latencyAlpha: this.detector.latencyAlpha ** h,
+      latencyNoiseAlpha: this.detector.latencyNoiseAlpha ** h,
+      latencyNoiseMinIncrease: this.detector.latencyNoiseMinIncrease * h,
     };
     this.historyBuckets = Math.round(
       ((options.historyDays ?? DETECT_DEFAULTS.historyDays) * DAY) / BUCKET_SECONDS,
@@ -429,6 +476,10 @@ export class Detector {
     if (this.historyBuckets < 1) throw new DetectorStateError('historyDays must cover at least one bucket');
     this.rateCritical = -Math.log10(this.detector.rateAlpha);
     this.heldRateCritical = -Math.log10(this.held.rateAlpha);
+    this.noiseCritical = noiseCritical(this.detector.latencyNoiseAlpha);
+    this.heldNoiseCritical = noiseCritical(this.held.latencyNoiseAlpha);
+    this.noiseModel = this.detector.latencyNoiseModel === 1;
+    this.noise = new FleetNoise(this.noiseModel ? noiseStateSize(this.detector) : 0);
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
     if (state) this.restore(state);
   }
@@ -475,7 +526,7 @@ export class Detector {
       for (const b of buckets) {
         byService.set(b.service, b);
         if (!this.services.has(b.service)) {
-          const history = new ServiceHistory(this.historyBuckets, this.fleet);
+          const history = new ServiceHistory(this.historyBuckets, this.fleet, this.noise);
           this.services.set(b.service, history);
           this.order.push(b.service);
           this.histories.push(history);
@@ -637,6 +688,7 @@ export class Detector {
     p95: number,
     o: DetectorOptions,
   ): Verdict | undefined {
+    if (this.noiseModel) return this.judgeTailByNoise(history, t, b, o);
     // First screen, O(1): no baseline can have a smaller minimum than the ring's, so below
     // ringMin·(1 + minIncrease) the bucket is normal without building the baseline at all.
     const ringFloor = history.floor(P95) * (1 + o.latencyMinIncrease);
@@ -660,6 +712,55 @@ export class Detector {
     if (
       b.latencyBins &&
       latencyCountScore(b.latencyBins, band.center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
+    )
+      return undefined;
+    // Rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
+    const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
+    return anomalous(latencyVerdict({ value: p95, requests: b.requests }, points, this.detector));
+  }
+
+  /**
+   * The p95 with the noise model on (`latencyNoiseModel`): against the series' own noise once the model
+   * has learned (see {@link latencyNoiseStep}), against the band before; either way, when the bucket has
+   * its histogram, borne out by the count test. Every judged bucket feeds the model, so the median and
+   * MAD of its baseline are computed every time, where the band's screens skip them for most buckets:
+   * that is the model's cost (bench/README.md).
+   */
+  private judgeTailByNoise(
+    history: ServiceHistory,
+    t: number,
+    b: Bucket,
+    o: DetectorOptions,
+  ): Verdict | undefined {
+    // judge() passes only buckets with a p95.
+    const p95 = b.p95!;
+    const n = this.latencyBaseline(history, t);
+    const warm = n >= o.latencyWarmupPoints;
+    let center = 0;
+    let high = Number.POSITIVE_INFINITY;
+    let z = 0;
+    if (warm) {
+      const band = latencyBand(this.scratch, n, o, b.requests);
+      center = band.center;
+      high = band.high;
+      // One-sided: a faster bucket is no surprise (only slowdowns are latency anomalies).
+      if (p95 > center) z = (p95 - center) / band.spread;
+    }
+    const standing = latencyNoiseStep(this.noise.values, history.noiseBase, z, o);
+    let slow: boolean;
+    if (standing === standing) {
+      const critical = o === this.detector ? this.noiseCritical : this.heldNoiseCritical;
+      if (this.scoring) this.noteScore(standing > 0 ? standing / critical : 0);
+      slow = warm && p95 > center * (1 + o.latencyNoiseMinIncrease) && standing > critical;
+    } else {
+      if (this.scoring && warm) this.noteScore(p95 / high);
+      slow = warm && p95 > high;
+    }
+    if (!slow) return undefined;
+    // Rare: judged slow. One slow outlier in a thin bucket, or many slow requests?
+    if (
+      b.latencyBins &&
+      latencyCountScore(b.latencyBins, center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
     )
       return undefined;
     // Rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
@@ -980,7 +1081,7 @@ export class Detector {
       );
     this.next = state.next;
     for (const [name, data] of Object.entries(state.services)) {
-      const history = ServiceHistory.restore(this.historyBuckets, data, this.fleet);
+      const history = ServiceHistory.restore(this.historyBuckets, data, this.fleet, this.noise);
       this.services.set(name, history);
       this.order.push(name);
       this.histories.push(history);

@@ -326,6 +326,49 @@ describe('detectInsights', () => {
     expect(saved.requests).toHaveLength(30);
   });
 
+  describe('with the latency noise model on', () => {
+    const model = { latencyNoiseModel: 1 };
+    // Three days of a service whose p95 (0.2 s) jumps to 2.25× for two buckets in every twenty, then
+    // a real slowdown to 3× for twenty buckets. Judged from bucket 400, after the model has learned.
+    const n = 864;
+    const buckets = series('search', n, (i) =>
+      i >= 800 && i < 820 ? { p95: 0.6 } : i % 20 < 2 ? { p95: 0.45 } : { p95: 0.2 + 0.002 * Math.sin(i) },
+    );
+    const opened = (events: ReturnType<typeof detectInsights>) =>
+      events
+        .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
+        .map((e) => e.Detail.StartTime);
+
+    it('learns that a service is often slow for a while, where the band alerts every time, and still finds a slowdown', () => {
+      const band = opened(detectInsights(buckets, { from: at(400), to: at(n) }));
+      expect(band.length).toBeGreaterThan(15);
+      const noise = opened(detectInsights(buckets, { from: at(400), to: at(n), detector: model }));
+      expect(noise).toHaveLength(1);
+      const start = Date.parse(noise[0]!) / 1000;
+      expect(start).toBeGreaterThanOrEqual(at(800));
+      expect(start).toBeLessThanOrEqual(at(804));
+    });
+
+    it('resumed from its saved state, emits exactly what one continuous run does', () => {
+      const whole = detectInsights(buckets, { from: at(400), to: at(n), detector: model });
+      const first = new Detector({ detector: model });
+      // Cut mid-slowdown, with the insight open and the model's window full of it.
+      const before = replay(first, buckets, at(400), at(805));
+      const saved = JSON.parse(JSON.stringify(first.state()));
+      expect(saved.services.search.noise).toHaveLength(5 + DETECTOR_DEFAULTS.latencyNoiseWindow);
+      const second = new Detector({ detector: model }, saved);
+      const after = replay(second, buckets, at(805), at(n));
+      expect(after.length).toBeGreaterThan(0);
+      expect([...before, ...after]).toEqual(whole);
+    });
+
+    it('keeps nothing of the model in the state when it is off', () => {
+      const detector = new Detector();
+      replay(detector, buckets.slice(0, 50), at(0), at(50));
+      expect(detector.state().services.search!.noise).toBeUndefined();
+    });
+  });
+
   it('refuses buckets out of order and a state kept with another history length', () => {
     const detector = new Detector();
     detector.advance(at(0), series('a', 1));

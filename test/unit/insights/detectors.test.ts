@@ -5,8 +5,11 @@ import {
   DETECTOR_DEFAULTS,
   latencyBin,
   latencyMedianVerdict,
+  latencyNoiseStep,
   latencyVerdict,
   logGamma,
+  noiseCritical,
+  noiseStateSize,
   requestsAbove,
   rateScore,
   rateScoreCap,
@@ -275,5 +278,53 @@ describe('baselineFor', () => {
     expect(baselineFor(history.slice(0, 3 * 288), t0, bucket)).toHaveLength(DETECTOR_DEFAULTS.recentBuckets);
     const points = baselineFor(history.slice(0, 288), t0, bucket);
     expect(points).toHaveLength(DETECTOR_DEFAULTS.recentBuckets);
+  });
+});
+
+describe('latencyNoiseStep', () => {
+  const o = { latencyNoiseWindow: 4, latencyNoiseLearningPoints: 20 };
+
+  it('learns before it judges, then stands each moving average against the earlier ones (randomized)', () => {
+    const random = new Random(3);
+    // Two series' states side by side in one array, as the detector keeps them: neither touches the other.
+    const size = noiseStateSize(o);
+    const state = new Float64Array(2 * size);
+    const zs: number[] = [];
+    const averages: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const z = random.next() < 0.05 ? 5 + 5 * random.next() : Math.abs(random.logNormal(0, 0.5) - 1);
+      zs.push(z);
+      const standing = latencyNoiseStep(state, size, z, o);
+      const recent = zs.slice(-o.latencyNoiseWindow);
+      const average = recent.reduce((a, b) => a + b, 0) / recent.length;
+      if (i < o.latencyNoiseLearningPoints) expect(standing).toBeNaN();
+      else {
+        const mean = averages.reduce((a, b) => a + b, 0) / averages.length;
+        const sd = Math.sqrt(averages.reduce((a, b) => a + (b - mean) ** 2, 0) / averages.length);
+        expect(standing).toBeCloseTo((average - mean) / sd, 9);
+      }
+      averages.push(average);
+    }
+    expect(Array.from(state.subarray(0, size)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('sets its critical standing at the normal tail of its alpha', () => {
+    expect(noiseCritical(1e-5)).toBeCloseTo(4.265, 1);
+    expect(noiseCritical(0.05)).toBeCloseTo(1.645, 2);
+  });
+
+  it('a series that is always noisy stands out less than a steady one for the same surprise', () => {
+    const steady = new Float64Array(noiseStateSize(o));
+    const noisy = new Float64Array(noiseStateSize(o));
+    for (let i = 0; i < 200; i++) {
+      latencyNoiseStep(steady, 0, 0.5, o);
+      latencyNoiseStep(noisy, 0, i % 8 < 2 ? 6 : 0.5, o);
+    }
+    for (let i = 0; i < 3; i++) {
+      const s = latencyNoiseStep(steady, 0, 6, o);
+      const n = latencyNoiseStep(noisy, 0, 6, o);
+      expect(s).toBeGreaterThan(noiseCritical(1e-5));
+      expect(n).toBeLessThan(noiseCritical(1e-5));
+    }
   });
 });
