@@ -71,12 +71,17 @@ export interface RunReport {
   from: string;
   to: string;
   windows: number;
+  /**
+   * Summaries listed, counted per window. By start time each trace counts in one window; by update time
+   * (the revisit) X-Ray's inclusive window ends list a trace updated exactly on a boundary in both windows,
+   * and it counts twice (it is fetched once: the second listing finds it current).
+   */
   summariesScanned: number;
   tracesExported: number;
   tracesAlreadyCurrent: number;
   /**
-   * The revisit pass: summaries it listed, traces it exported, and where it stopped when the deadline
-   * came first (the next run resumes there: its checkpoint moves window by window).
+   * The revisit pass: summaries it listed (as `summariesScanned` counts them), traces it exported, and where
+   * it stopped when the deadline came first (the next run resumes there: its checkpoint moves window by window).
    */
   revisited: { scanned: number; exported: number; stoppedAt?: string };
   segmentsWritten: number;
