@@ -44,11 +44,12 @@ function readSeries(path: string): Series {
 }
 
 /**
- * The shipped latency rule on one series. A detection is an insight opening, as xray-lake alerts: the
+ * Where insights open on one series, as xray-lake alerts: `judge` says whether a point is anomalous against
+ * the baseline of the points before it (seasonal once there are days enough, recent before that), and the
  * lifecycle opens after consecutive anomalous points and stays quiet until it closes. NAB charges every
  * detection, so scoring raw per-point verdicts would score something xray-lake never sends.
  */
-export function shippedLatencyRule(series: Series): boolean[] {
+export function openings(series: Series, judge: (value: number, baseline: number[]) => boolean): boolean[] {
   const step = seriesStep(series);
   const detected: boolean[] = [];
   let state = initialSeriesState();
@@ -56,15 +57,19 @@ export function shippedLatencyRule(series: Series): boolean[] {
   for (let i = 0; i < series.length; i++) {
     while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
     const baseline = baselineFor(series.slice(start, i), series[i]!.time, step);
-    const verdict = latencyVerdict({ value: series[i]!.value, requests: Number.MAX_SAFE_INTEGER }, baseline);
-    const anomalous =
-      verdict.state !== 'warming-up' &&
-      (series[i]!.value > verdict.expectedHigh || series[i]!.value < verdict.expectedLow);
-    const next = advance(state, anomalous);
+    const next = advance(state, judge(series[i]!.value, baseline));
     state = next.state;
     detected.push(next.transition === 'opened');
   }
   return detected;
+}
+
+/** The shipped latency rule (the band) on one series, two-sided. */
+export function shippedLatencyRule(series: Series): boolean[] {
+  return openings(series, (value, baseline) => {
+    const verdict = latencyVerdict({ value, requests: Number.MAX_SAFE_INTEGER }, baseline);
+    return verdict.state !== 'warming-up' && (value > verdict.expectedHigh || value < verdict.expectedLow);
+  });
 }
 
 /**
@@ -72,32 +77,18 @@ export function shippedLatencyRule(series: Series): boolean[] {
  * judges until the model has learned, then the model with its practical floor, two-sided here too.
  */
 export function noiseModelRule(series: Series): boolean[] {
-  const o = { ...DETECTOR_DEFAULTS, latencyNoiseModel: 1 };
-  const step = seriesStep(series);
-  const detected: boolean[] = [];
+  const o = DETECTOR_DEFAULTS;
   const noise = new Float64Array(noiseStateSize(o));
   const critical = noiseCritical(o.latencyNoiseAlpha);
-  let state = initialSeriesState();
-  let start = 0;
-  for (let i = 0; i < series.length; i++) {
-    while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
-    const value = series[i]!.value;
-    const baseline = baselineFor(series.slice(start, i), series[i]!.time, step);
-    const warm = baseline.length >= o.latencyWarmupPoints;
-    const band = warm ? latencyBand(baseline, baseline.length, o) : undefined;
+  return openings(series, (value, baseline) => {
+    const band =
+      baseline.length >= o.latencyWarmupPoints ? latencyBand(baseline, baseline.length, o) : undefined;
     // Two-sided, as everywhere on NAB: its anomalies include drops.
-    const z = band ? Math.abs(value - band.center) / band.spread : 0;
-    const standing = latencyNoiseStep(noise, 0, z, o);
-    const anomalous = !band
-      ? false
-      : standing === standing
-        ? Math.abs(value - band.center) > band.center * o.latencyNoiseMinIncrease && standing > critical
-        : value > band.high || value < band.low;
-    const next = advance(state, anomalous);
-    state = next.state;
-    detected.push(next.transition === 'opened');
-  }
-  return detected;
+    const standing = latencyNoiseStep(noise, 0, band ? Math.abs(value - band.center) / band.spread : 0, o);
+    if (!band) return false;
+    if (standing !== standing) return value > band.high || value < band.low;
+    return Math.abs(value - band.center) > band.center * o.latencyNoiseMinIncrease && standing > critical;
+  });
 }
 
 /** The series' sampling interval (seconds): the median gap between its first rows. */

@@ -20,11 +20,10 @@
  * simulator's incidents need (a latency step found within two buckets, decoys left alone).
  */
 import { errorFunction, median as medianOf } from 'simple-statistics';
-import { baselineFor, DETECTOR_DEFAULTS } from '../lib/insights/detectors.js';
+import { DETECTOR_DEFAULTS } from '../lib/insights/detectors.js';
 import { readBuckets } from '../lib/insights/lake.js';
-import { initialSeriesState, LIFECYCLE_DEFAULTS, step } from '../lib/insights/lifecycle.js';
 import { DuckDbEngine } from '../lib/query/duckdb-engine.js';
-import { runNab, type NabDetector, type Series, seriesStep, shippedLatencyRule } from './detect-nab.js';
+import { type NabDetector, openings, runNab, type Series, shippedLatencyRule } from './detect-nab.js';
 import { scenarioWeeks } from './detect-scenarios.js';
 
 /** Numenta's anomaly-likelihood defaults. */
@@ -33,31 +32,24 @@ const LEARNING_POINTS = 300;
 const TAIL = 1e-5;
 /** Points a baseline needs before a z-score means anything (the shipped latencyWarmupPoints). */
 const MIN_BASELINE = 12;
-const HISTORY_SECONDS = 8 * 86_400;
 
 function median(sorted: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export function noiseModel(series: Series): boolean[] {
-  const stepSeconds = seriesStep(series);
-  const detected: boolean[] = [];
   const z: number[] = [];
   // Running sums of the past moving averages: their mean and standard deviation.
   let n = 0;
   let sum = 0;
   let squares = 0;
-  let state = initialSeriesState();
-  let start = 0;
-  for (let i = 0; i < series.length; i++) {
-    while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
-    const baseline = baselineFor(series.slice(start, i), series[i]!.time, stepSeconds);
+  return openings(series, (value, baseline) => {
     let score = 0;
     if (baseline.length >= MIN_BASELINE) {
       const sorted = [...baseline].sort((a, b) => a - b);
       const center = median(sorted);
       const mad = median(sorted.map((v) => Math.abs(v - center)).sort((a, b) => a - b)) * 1.4826;
-      score = Math.abs(series[i]!.value - center) / Math.max(mad, 0.01 * Math.abs(center), 1e-9);
+      score = Math.abs(value - center) / Math.max(mad, 0.01 * Math.abs(center), 1e-9);
     }
     z.push(score);
     const recent = z.slice(-AVERAGING_WINDOW);
@@ -71,11 +63,8 @@ export function noiseModel(series: Series): boolean[] {
     n++;
     sum += average;
     squares += average * average;
-    const next = step(state, anomalous, LIFECYCLE_DEFAULTS);
-    state = next.state;
-    detected.push(next.transition === 'opened');
-  }
-  return detected;
+    return anomalous;
+  });
 }
 
 const BUCKET = 300;

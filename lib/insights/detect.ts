@@ -708,13 +708,27 @@ export class Detector {
     const band = latencyBand(this.scratch, n, o, b.requests);
     if (this.scoring) this.noteScore(p95 / band.high);
     if (p95 <= band.high) return undefined;
-    // Rare: the p95 crossed. One slow outlier in a thin bucket, or many slow requests?
+    return this.confirmTail(history, t, b, p95, band.center, o);
+  }
+
+  /**
+   * Rare: the p95 was judged slow. One slow outlier in a thin bucket, or many slow requests? With the
+   * bucket's histogram, the count test against the baseline `center` decides; then the full verdict.
+   */
+  private confirmTail(
+    history: ServiceHistory,
+    t: number,
+    b: Bucket,
+    p95: number,
+    center: number,
+    o: DetectorOptions,
+  ): Verdict | undefined {
     if (
       b.latencyBins &&
-      latencyCountScore(b.latencyBins, band.center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
+      latencyCountScore(b.latencyBins, center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
     )
       return undefined;
-    // Rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
+    // Rebuild the baseline for the full verdict (the band reordered the scratch buffer).
     const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
     return anomalous(latencyVerdict({ value: p95, requests: b.requests }, points, this.detector));
   }
@@ -756,16 +770,7 @@ export class Detector {
       if (this.scoring && warm) this.noteScore(p95 / high);
       slow = warm && p95 > high;
     }
-    if (!slow) return undefined;
-    // Rare: judged slow. One slow outlier in a thin bucket, or many slow requests?
-    if (
-      b.latencyBins &&
-      latencyCountScore(b.latencyBins, center, o.latencyTailRate) <= -Math.log10(o.latencyAlpha)
-    )
-      return undefined;
-    // Rebuild the baseline for the full verdict (the band above reordered the scratch buffer).
-    const points = Array.from(this.scratch.subarray(0, this.latencyBaseline(history, t)));
-    return anomalous(latencyVerdict({ value: p95, requests: b.requests }, points, this.detector));
+    return slow ? this.confirmTail(history, t, b, p95, center, o) : undefined;
   }
 
   /**
