@@ -10,8 +10,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DETECT_DEFAULTS } from '../lib/insights/detect.js';
 import {
   baselineFor,
+  binomialUpperTail,
   DETECTOR_DEFAULTS,
   latencyBand,
   latencyVerdict,
@@ -26,6 +28,8 @@ const NAB = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared
 const CORPORA = ['realAWSCloudwatch', 'realKnownCause'];
 /** History kept for baselines: eight days covers the seasonal look-back (seasonalMinDays + margin). */
 const HISTORY_SECONDS = 8 * 86_400;
+/** The series' own anomaly rate is counted over the detector's ring: its default history. */
+const OWN_RATE_SECONDS = DETECT_DEFAULTS.historyDays * 86_400;
 
 /** A NAB series: one value per row. */
 export type Series = { time: number; value: number }[];
@@ -48,28 +52,64 @@ function readSeries(path: string): Series {
  * the baseline of the points before it (seasonal once there are days enough, recent before that), and the
  * lifecycle opens after consecutive anomalous points and stays quiet until it closes. NAB charges every
  * detection, so scoring raw per-point verdicts would score something xray-lake never sends.
+ *
+ * With `ownRate` an opening is also held back, as the detector holds it (`ownRateAlpha`), until the
+ * anomalous points among the last `ownRateWindowBuckets` are improbable at the rate the series was
+ * anomalous over the detector's history (its `historyDays`) before them, points judged while open left out.
  */
-export function openings(series: Series, judge: (value: number, baseline: number[]) => boolean): boolean[] {
+export function openings(
+  series: Series,
+  judge: (value: number, baseline: number[]) => boolean,
+  ownRate = false,
+): boolean[] {
+  const o = DETECTOR_DEFAULTS;
   const step = seriesStep(series);
   const detected: boolean[] = [];
+  const anomalousAt: boolean[] = [];
+  const openAt: boolean[] = [];
   let state = initialSeriesState();
   let start = 0;
+  let rateStart = 0;
   for (let i = 0; i < series.length; i++) {
-    while (series[start]!.time < series[i]!.time - HISTORY_SECONDS) start++;
-    const baseline = baselineFor(series.slice(start, i), series[i]!.time, step);
-    const next = advance(state, judge(series[i]!.value, baseline));
+    const time = series[i]!.time;
+    while (series[start]!.time < time - HISTORY_SECONDS) start++;
+    while (series[rateStart]!.time < time - OWN_RATE_SECONDS) rateStart++;
+    const baseline = baselineFor(series.slice(start, i), time, step);
+    const anomalous = judge(series[i]!.value, baseline);
+    let next = advance(state, anomalous);
+    if (next.transition === 'opened' && ownRate) {
+      let [k, n, anomalies, judged] = [1, 1, 0, 0];
+      for (let j = rateStart; j < i; j++) {
+        if (openAt[j]) continue;
+        const a = anomalousAt[j] ? 1 : 0;
+        if (j > i - o.ownRateWindowBuckets) [k, n] = [k + a, n + 1];
+        else [anomalies, judged] = [anomalies + a, judged + 1];
+      }
+      const rate = (anomalies + o.ownRatePriorAnomalies) / (judged + o.ownRatePriorBuckets);
+      if (!(binomialUpperTail(k, n, rate) < o.ownRateAlpha))
+        next = { state: { ...next.state, open: false }, transition: 'none' };
+    }
+    anomalousAt.push(anomalous);
+    openAt.push(state.open);
     state = next.state;
     detected.push(next.transition === 'opened');
   }
   return detected;
 }
 
-/** The shipped latency rule (the band) on one series, two-sided. */
+function band(value: number, baseline: number[]): boolean {
+  const verdict = latencyVerdict({ value, requests: Number.MAX_SAFE_INTEGER }, baseline);
+  return verdict.state !== 'warming-up' && (value > verdict.expectedHigh || value < verdict.expectedLow);
+}
+
+/** The shipped latency rule (the band, with each series' own anomaly rate) on one series, two-sided. */
 export function shippedLatencyRule(series: Series): boolean[] {
-  return openings(series, (value, baseline) => {
-    const verdict = latencyVerdict({ value, requests: Number.MAX_SAFE_INTEGER }, baseline);
-    return verdict.state !== 'warming-up' && (value > verdict.expectedHigh || value < verdict.expectedLow);
-  });
+  return openings(series, band, DETECTOR_DEFAULTS.ownRateAlpha < 1);
+}
+
+/** The band alone, as shipped before the series' own anomaly rate (`ownRateAlpha=1`). */
+export function bandAloneRule(series: Series): boolean[] {
+  return openings(series, band);
 }
 
 /**
@@ -80,15 +120,19 @@ export function noiseModelRule(series: Series): boolean[] {
   const o = DETECTOR_DEFAULTS;
   const noise = new Float64Array(noiseStateSize(o));
   const critical = noiseCritical(o.latencyNoiseAlpha);
-  return openings(series, (value, baseline) => {
-    const band =
-      baseline.length >= o.latencyWarmupPoints ? latencyBand(baseline, baseline.length, o) : undefined;
-    // Two-sided, as everywhere on NAB: its anomalies include drops.
-    const standing = latencyNoiseStep(noise, 0, band ? Math.abs(value - band.center) / band.spread : 0, o);
-    if (!band) return false;
-    if (standing !== standing) return value > band.high || value < band.low;
-    return Math.abs(value - band.center) > band.center * o.latencyNoiseMinIncrease && standing > critical;
-  });
+  return openings(
+    series,
+    (value, baseline) => {
+      const band =
+        baseline.length >= o.latencyWarmupPoints ? latencyBand(baseline, baseline.length, o) : undefined;
+      // Two-sided, as everywhere on NAB: its anomalies include drops.
+      const standing = latencyNoiseStep(noise, 0, band ? Math.abs(value - band.center) / band.spread : 0, o);
+      if (!band) return false;
+      if (standing !== standing) return value > band.high || value < band.low;
+      return Math.abs(value - band.center) > band.center * o.latencyNoiseMinIncrease && standing > critical;
+    },
+    o.ownRateAlpha < 1,
+  );
 }
 
 /** The series' sampling interval (seconds): the median gap between its first rows. */
@@ -143,7 +187,7 @@ export function runNab(detector: NabDetector = shippedLatencyRule) {
       'detections outside windows': fp,
       'window precision (detected windows / (detected windows + false detections))': `${((100 * tp) / Math.max(1, tp + fp)).toFixed(0)}%`,
       'median delay (rows from window start)': delays[Math.floor(delays.length / 2)] ?? '-',
-      thresholds: `latencyZ ${DETECTOR_DEFAULTS.latencyZ}, minIncrease ${DETECTOR_DEFAULTS.latencyMinIncrease}, warm-up ${DETECTOR_DEFAULTS.latencyWarmupPoints}, open after ${LIFECYCLE_DEFAULTS.openAfter}, close after ${LIFECYCLE_DEFAULTS.closeAfter}`,
+      thresholds: `latencyZ ${DETECTOR_DEFAULTS.latencyZ}, minIncrease ${DETECTOR_DEFAULTS.latencyMinIncrease}, warm-up ${DETECTOR_DEFAULTS.latencyWarmupPoints}, own rate ${DETECTOR_DEFAULTS.ownRateAlpha} over ${DETECTOR_DEFAULTS.ownRateWindowBuckets}, open after ${LIFECYCLE_DEFAULTS.openAfter}, close after ${LIFECYCLE_DEFAULTS.closeAfter}`,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   baselineRate,
+  binomialUpperTail,
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   latencyBand,
@@ -153,6 +154,11 @@ const P95 = 5;
 const P50 = 6;
 const NORMAL = 7;
 const STRIDE = 8;
+/**
+ * The NORMAL cell's bits: bit c (0–3) set when category c was normal in the bucket; bit OPEN_BITS + c set
+ * when category c's insight was open as the bucket was judged (so the series' own anomaly rate leaves it out).
+ */
+const OPEN_BITS = 4;
 
 /**
  * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
@@ -548,7 +554,7 @@ export class Detector {
       const history = histories[i]!;
       const b = byService ? byService.get(service) : buckets[position];
       position++;
-      let normal = 0;
+      let normal = history.open << OPEN_BITS;
       this.score = 0;
       for (let c = 0; c < CATEGORY_COUNT; c++) {
         const verdict = this.judge(history, c, t, b);
@@ -572,11 +578,16 @@ export class Detector {
           (!b || b.p95 === null || b.requests < this.detector.latencyMinRequests)
         )
           continue;
-        const next = step(state, anomalous, this.lifecycle);
+        let next = step(state, anomalous, this.lifecycle);
+        // A series anomalous this often in normal times needs more than a run of openAfter (ownRateAlpha);
+        // held back, the run goes on counting and the next anomalous bucket asks again.
+        if (next.transition === 'opened' && !this.ownRateAllows(history, c, t))
+          next = { state: { ...next.state, open: false }, transition: 'none' };
         history.setLifecycle(c, next.state);
         const member = inIncidents.has(service) ? members.get(`${service}\u0000${category}`) : undefined;
         if (next.transition === 'opened') {
-          const start = t - (this.lifecycle.openAfter - 1) * BUCKET_SECONDS;
+          // The run's first bucket: openAfter back, or more when the series' own rate held the opening.
+          const start = t - (next.state.anomalousRun - 1) * BUCKET_SECONDS;
           opened.push({
             service,
             category,
@@ -799,6 +810,44 @@ export class Detector {
     if (latencyCountScore(b.latencyBins, center, 0.5) <= -Math.log10(o.latencyAlpha)) return undefined;
     const observation = { p50, requests: b.requests, bins: b.latencyBins };
     return anomalous(latencyMedianVerdict(observation, points, this.detector));
+  }
+
+  /**
+   * Whether series (history, category c) may open an insight at t, a run of anomalous buckets having
+   * reached openAfter: the anomalous buckets among the last `ownRateWindowBuckets` (this one included) must
+   * be improbable at the rate the series was anomalous before them, buckets judged while its insight was
+   * open left out (see `ownRateAlpha`). The rate is counted from the ring when asked: this runs only when a
+   * series would open, so nothing is kept up to date bucket by bucket.
+   */
+  private ownRateAllows(history: ServiceHistory, c: number, t: number): boolean {
+    const o = this.detector;
+    if (o.ownRateAlpha >= 1) return true;
+    const windowStart = t / BUCKET_SECONDS - o.ownRateWindowBuckets + 1;
+    let judged = 0;
+    let anomalies = 0;
+    // The bucket at t: judged and anomalous (the run's last), not yet in the ring.
+    let n = 1;
+    let k = 1;
+    const { cells } = history;
+    for (let at = 0; at < cells.length; at += STRIDE) {
+      const index = cells[at + TIME]!;
+      const bits = cells[at + NORMAL]!;
+      if (index === 0 || bits & (1 << (OPEN_BITS + c))) continue;
+      const requests = cells[at + REQUESTS]!;
+      // As judge() decides whether a bucket gets a verdict at all (the warm-ups aside).
+      const p95 = cells[at + P95]!;
+      if (c === 3 ? p95 !== p95 || requests < o.latencyMinRequests : requests === 0) continue;
+      const anomalous = (bits & (1 << c)) === 0 ? 1 : 0;
+      if (index >= windowStart) {
+        n++;
+        k += anomalous;
+      } else {
+        judged++;
+        anomalies += anomalous;
+      }
+    }
+    const rate = (anomalies + o.ownRatePriorAnomalies) / (judged + o.ownRatePriorBuckets);
+    return binomialUpperTail(k, n, rate) < o.ownRateAlpha;
   }
 
   private noteScore(score: number): void {

@@ -82,11 +82,12 @@ export const DETECTOR_DEFAULTS = {
   /**
    * 1 turns on the latency noise model (see {@link latencyNoiseStep}), which judges a series' p95 against
    * its own noise instead of the fixed band. Off by default for its cost, not its results: on our labelled
-   * scenarios it opens the same insights at the same times, on NAB's real AWS series it opens 47 insights
-   * outside the labelled windows where the band opens 582 (NAB score 34.4 against −1.0), but it needs a
-   * baseline's median and MAD for every service and bucket, which the band's screens skip: a 14-day replay
-   * of 1,000 services took 8–15 s against the band's 0.9–1.4 s here (a scheduled run judges one bucket: a
-   * few milliseconds either way). bench/README.md has the runs.
+   * scenarios it opens the same insights at the same times, on NAB's real AWS series it opens 33 insights
+   * outside the labelled windows where the band opens 308 (NAB score 35.9 against 18.2, both with
+   * `ownRateAlpha`; 47 against 582 without it), but it needs a baseline's median and MAD for every service
+   * and bucket, which the band's screens skip: a 14-day replay of 1,000 services took 8–15 s against the
+   * band's 0.9–1.4 s here (a scheduled run judges one bucket: a few milliseconds either way).
+   * bench/README.md has the runs.
    */
   latencyNoiseModel: 0,
   /**
@@ -100,7 +101,7 @@ export const DETECTOR_DEFAULTS = {
    * ... and the p95 must also be this much above the baseline median (0.5 = 1.5×, as the median test's
    * `latencyMedianIncrease`): the model alone flags a steady service's p95 moving from 225 to 240 ms for
    * ten buckets, which is improbable and of no interest (without this floor it raised 1,751 insight events
-   * on the speed benchmark's 1,000 flat services in 14 days, where the band raises 386).
+   * on the speed benchmark's 1,000 flat services in 14 days, where the band then raised 386).
    */
   latencyNoiseMinIncrease: 0.5,
   /** Buckets in the noise model's moving average of surprises (Numenta's default, 10). */
@@ -110,6 +111,25 @@ export const DETECTOR_DEFAULTS = {
    * above the series' earlier averages than a normal tail of this size (Numenta's default, 1e-5).
    */
   latencyNoiseAlpha: 1e-5,
+  /**
+   * Each series' own anomaly rate (every category): an insight opens only when the anomalous buckets among
+   * the last `ownRateWindowBuckets` are improbable (binomial upper tail under `ownRateAlpha`) at the rate
+   * the series is found anomalous in normal times, over its history (buckets judged while its insight is
+   * open left out). A series that crosses its band twice a day on noise needs more than two anomalous
+   * buckets in an hour to alert; a steady one still alerts on two. Only openings are held back: verdicts,
+   * baselines and anomaly scores are the detectors'. It costs nothing per bucket (two counters a series);
+   * on NAB's real AWS series it is what separates a noisy series from an incident (bench/README.md).
+   * Set `ownRateAlpha` to 1 to turn it off.
+   */
+  ownRateWindowBuckets: 12,
+  ownRateAlpha: 1e-4,
+  /**
+   * Prior pseudo-counts of the series' own anomaly rate (anomalous buckets, judged buckets): a series with
+   * no history is taken to be anomalous 0.5 times in 1,000 buckets, the rate prior's 0.05%, so two
+   * anomalous buckets in an hour are enough for its first insight.
+   */
+  ownRatePriorAnomalies: 0.5,
+  ownRatePriorBuckets: 1000,
   /** Days of history at the same time of day before the baseline becomes seasonal. */
   seasonalMinDays: 3,
   /** Buckets either side of the same time of day that count as "the same time" on earlier days. */

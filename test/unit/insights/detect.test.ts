@@ -1,11 +1,61 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKET_SECONDS, Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
-import { baselineFor, DETECTOR_DEFAULTS, latencyVerdict } from '../../../lib/insights/detectors.js';
+import {
+  baselineFor,
+  binomialUpperTail,
+  DETECTOR_DEFAULTS,
+  latencyVerdict,
+} from '../../../lib/insights/detectors.js';
 import { initialSeriesState, step } from '../../../lib/insights/lifecycle.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
 import { Random } from '../../../lib/local/simulator/random.js';
 import { at, durations, healthy, series } from '../../helpers/buckets.js';
 import { INSIGHT_DETAIL_TYPE } from '../../../lib/insights/events.js';
+
+/** The latency thresholds an open series is held to (holdFactor), for the pure rule the tests state. */
+const held = {
+  latencyZ: DETECTOR_DEFAULTS.latencyZ * DETECTOR_DEFAULTS.holdFactor,
+  latencyMinIncrease: DETECTOR_DEFAULTS.latencyMinIncrease * DETECTOR_DEFAULTS.holdFactor,
+};
+
+/**
+ * The latency rule stated plainly (baselineFor and latencyVerdict over every earlier normal point, the
+ * lifecycle, and with `ownRate` each series' own anomaly rate over every earlier bucket): the times at
+ * which it opens an insight on a series of p95s (200 requests a bucket), and how many openings it held back.
+ */
+function pureOpenings(p95s: number[], ownRate: boolean): { expected: string[]; held: number } {
+  const o = DETECTOR_DEFAULTS;
+  const normal: { time: number; value: number }[] = [];
+  const past: { anomalous: boolean; open: boolean }[] = [];
+  let state = initialSeriesState();
+  const expected: string[] = [];
+  let heldBack = 0;
+  p95s.forEach((value, i) => {
+    const t = at(i);
+    const baseline = baselineFor(normal, t, BUCKET_SECONDS);
+    const anomalous =
+      latencyVerdict({ value, requests: 200 }, baseline, state.open ? held : {}).state === 'anomalous';
+    if (!anomalous) normal.push({ time: t, value });
+    let next = step(state, anomalous);
+    if (next.transition === 'opened' && ownRate) {
+      let [k, n, anomalies, judged] = [1, 1, 0, 0];
+      past.forEach((p, j) => {
+        if (p.open) return;
+        if (j > i - o.ownRateWindowBuckets) [k, n] = [k + Number(p.anomalous), n + 1];
+        else [anomalies, judged] = [anomalies + Number(p.anomalous), judged + 1];
+      });
+      const rate = (anomalies + o.ownRatePriorAnomalies) / (judged + o.ownRatePriorBuckets);
+      if (!(binomialUpperTail(k, n, rate) < o.ownRateAlpha)) {
+        next = { state: { ...next.state, open: false }, transition: 'none' };
+        heldBack++;
+      }
+    }
+    if (next.transition === 'opened') expected.push(new Date(t * 1000).toISOString());
+    past.push({ anomalous, open: state.open });
+    state = next.state;
+  });
+  return { expected, held: heldBack };
+}
 
 describe('detectInsights', () => {
   it('opens a fault insight after two anomalous buckets and closes it after three normal ones', () => {
@@ -273,11 +323,6 @@ describe('detectInsights', () => {
     // The detector keeps its baselines in a ring and screens before computing medians; the pure functions
     // state the rule plainly. A model built from them must open the very same insights.
     const random = new Random(9);
-    const h = DETECTOR_DEFAULTS.holdFactor;
-    const held = {
-      latencyZ: DETECTOR_DEFAULTS.latencyZ * h,
-      latencyMinIncrease: DETECTOR_DEFAULTS.latencyMinIncrease * h,
-    };
     let openings = 0;
     for (let trial = 0; trial < 4; trial++) {
       const n = 4 * 288;
@@ -289,27 +334,87 @@ describe('detectInsights', () => {
         return Math.fround(0.2 * daily * random.logNormal(1, 0.15) * factor);
       });
       const buckets = series('svc', n, (i) => ({ errors: 0, faults: 0, p95: p95s[i]! }));
-      const opened = detectInsights(buckets, { from: at(0), to: at(n) })
+      // The pure rule has no own-rate gate (tested on its own below): off here.
+      const opened = detectInsights(buckets, { from: at(0), to: at(n), detector: { ownRateAlpha: 1 } })
         .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
         .map((e) => e.Time);
 
-      const normal: { time: number; value: number }[] = [];
-      let state = initialSeriesState();
-      const expected: string[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = at(i);
-        const baseline = baselineFor(normal, t, BUCKET_SECONDS);
-        const verdict = latencyVerdict({ value: p95s[i]!, requests: 200 }, baseline, state.open ? held : {});
-        const anomalous = verdict.state === 'anomalous';
-        if (!anomalous) normal.push({ time: t, value: p95s[i]! });
-        const next = step(state, anomalous);
-        if (next.transition === 'opened') expected.push(new Date(t * 1000).toISOString());
-        state = next.state;
-      }
+      const { expected } = pureOpenings(p95s, false);
       expect(opened).toEqual(expected);
       openings += expected.length;
     }
     expect(openings).toBeGreaterThan(5); // the slowdowns were found, so the comparison says something
+  });
+
+  describe("with each series' own anomaly rate (ownRateAlpha)", () => {
+    // Three days of a service whose p95 (0.2 s) jumps to 2.25× for two buckets in every twenty, then a real
+    // slowdown to 3× for twenty buckets from bucket 800.
+    const n = 864;
+    const buckets = series('search', n, (i) =>
+      i >= 800 && i < 820 ? { p95: 0.6 } : i % 20 < 2 ? { p95: 0.45 } : { p95: 0.2 + 0.002 * Math.sin(i) },
+    );
+    const openedEvents = (events: ReturnType<typeof detectInsights>) =>
+      events.filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'));
+
+    it('holds back the openings of a series that is often anomalous, and opens on a real slowdown from its start', () => {
+      const events = openedEvents(detectInsights(buckets, { from: at(400), to: at(n) }));
+      expect(events).toHaveLength(1);
+      // Held past the usual two buckets (two anomalous in an hour are common here), dated from the run's start.
+      expect(events[0]!.Detail.StartTime).toBe(new Date(at(800) * 1000).toISOString());
+      expect(Date.parse(events[0]!.Time) / 1000).toBeGreaterThan(at(801));
+      expect(Date.parse(events[0]!.Time) / 1000).toBeLessThan(at(812));
+    });
+
+    it('resumed from its saved state mid-run, holds back and opens exactly as one continuous run', () => {
+      const whole = detectInsights(buckets, { from: at(400), to: at(n) });
+      // Cut inside the held-back run: the resumed detector counts the rate from its restored ring.
+      const first = new Detector();
+      const before = replay(first, buckets, at(400), at(803));
+      const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
+      const after = replay(second, buckets, at(803), at(n));
+      expect(after.length).toBeGreaterThan(0);
+      expect([...before, ...after]).toEqual(whole);
+    });
+
+    it('lets a steady series open after openAfter anomalous buckets, as without it', () => {
+      const steady = series('search', n, (i) => (i >= 800 && i < 820 ? { p95: 0.6 } : {}));
+      const on = openedEvents(detectInsights(steady, { from: at(400), to: at(n) }));
+      const off = openedEvents(
+        detectInsights(steady, { from: at(400), to: at(n), detector: { ownRateAlpha: 1 } }),
+      );
+      expect(on.map((e) => e.Time)).toEqual([new Date(at(801) * 1000).toISOString()]);
+      expect(on.map((e) => e.Time)).toEqual(off.map((e) => e.Time));
+    });
+
+    it('decides as the rule stated plainly over every earlier bucket does (randomized)', () => {
+      // Blips of one or two slow buckets are common here (so the rate bites), slowdowns rarer.
+      const random = new Random(17);
+      let openings = 0;
+      let heldBack = 0;
+      for (let trial = 0; trial < 4; trial++) {
+        const count = 4 * 288;
+        let slow = 0;
+        const p95s = Array.from({ length: count }, () => {
+          const u = random.next();
+          if (slow === 0 && u < 0.004) slow = 4 + Math.floor(random.next() * 10);
+          else if (slow === 0 && u < 0.03) slow = 1 + Math.floor(random.next() * 2);
+          const factor = slow > 0 ? (slow--, 2.5 + random.next()) : 1;
+          return Math.fround(0.2 * random.logNormal(1, 0.1) * factor);
+        });
+        const data = series('svc', count, (i) => ({ errors: 0, faults: 0, p95: p95s[i]! }));
+        const opened = detectInsights(data, { from: at(0), to: at(count) })
+          .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
+          .map((e) => e.Time);
+
+        const { expected, held: heldHere } = pureOpenings(p95s, true);
+        heldBack += heldHere;
+        expect(opened).toEqual(expected);
+        openings += expected.length;
+      }
+      // Both happened, so the comparison says something.
+      expect(openings).toBeGreaterThan(5);
+      expect(heldBack).toBeGreaterThan(5);
+    });
   });
 
   it('saves p95s with nine digits, which read back to the very same float32 (randomized)', () => {
@@ -340,7 +445,9 @@ describe('detectInsights', () => {
         .map((e) => e.Detail.StartTime);
 
     it('learns that a service is often slow for a while, where the band alerts every time, and still finds a slowdown', () => {
-      const band = opened(detectInsights(buckets, { from: at(400), to: at(n) }));
+      const band = opened(
+        detectInsights(buckets, { from: at(400), to: at(n), detector: { ownRateAlpha: 1 } }),
+      );
       expect(band.length).toBeGreaterThan(15);
       const noise = opened(detectInsights(buckets, { from: at(400), to: at(n), detector: model }));
       expect(noise).toHaveLength(1);
