@@ -107,6 +107,14 @@ export const DETECTOR_DEFAULTS = {
   /** Buckets in the noise model's moving average of surprises (Numenta's default, 10). */
   latencyNoiseWindow: 10,
   /**
+   * How many earlier averages the noise model remembers: past this many (never fewer than
+   * `latencyNoiseLearningPoints`), each new average pushes out an average's worth of the old ones, so a
+   * service whose noise changes for good (a deploy, a new dependency) is learned anew in about this many
+   * buckets instead of never. 8,640 buckets (30 days of 5-minute buckets) is Numenta's window of history
+   * (`historicWindowSize`); theirs is a sliding window, this its exponential form (a few numbers a series).
+   */
+  latencyNoiseHistory: 8640,
+  /**
    * Per-bucket significance of the noise model: the moving average is anomalous when it stands further
    * above the series' earlier averages than a normal tail of this size (Numenta's default, 1e-5).
    */
@@ -337,7 +345,7 @@ export function noiseStateSize(o: Pick<DetectorOptions, 'latencyNoiseWindow'> = 
  * One step of a series' latency noise model, after Numenta's anomaly likelihood (numenta/nupic,
  * `anomaly_likelihood.py`): `z` is the bucket's surprise (its robust z-score against the latency baseline),
  * and the model keeps the moving average of the last `latencyNoiseWindow` surprises and the mean and
- * spread of every earlier such average. Returns how many standard deviations the current average stands
+ * spread of the earlier such averages (the last `latencyNoiseHistory` of them, about). Returns how many standard deviations the current average stands
  * above the earlier ones: the bucket is anomalous beyond `probit(1 − latencyNoiseAlpha)`. NaN while the
  * series is learning (fewer than `latencyNoiseLearningPoints` averages), when only the band can judge.
  *
@@ -345,14 +353,16 @@ export function noiseStateSize(o: Pick<DetectorOptions, 'latencyNoiseWindow'> = 
  * steady one learns that it is steady. On NAB's AWS CloudWatch and known-cause series the band opened 582
  * insights outside the labelled windows, this model alone 99 for the same recall, and the detector's use
  * of it (with `latencyNoiseMinIncrease`) 47 for less recall (bench/README.md). The earlier averages are
- * all of them, as measured: nothing is forgotten, so a long incident widens the learned spread for good.
+ * the last `latencyNoiseHistory` or so, exponentially weighted past that: a long incident, or a service
+ * whose noise changes, is not remembered for good.
  * State lives in `state[at .. at + noiseStateSize)`, plain numbers, so it is saved and restored exactly.
  */
 export function latencyNoiseStep(
   state: Float64Array,
   at: number,
   z: number,
-  o: Pick<DetectorOptions, 'latencyNoiseWindow' | 'latencyNoiseLearningPoints'> = DETECTOR_DEFAULTS,
+  o: Pick<DetectorOptions, 'latencyNoiseWindow' | 'latencyNoiseLearningPoints'> &
+    Partial<Pick<DetectorOptions, 'latencyNoiseHistory'>> = DETECTOR_DEFAULTS,
 ): number {
   const window = o.latencyNoiseWindow;
   const cursor = state[at + NOISE.CURSOR]!;
@@ -371,7 +381,19 @@ export function latencyNoiseStep(
     const variance = state[at + NOISE.SQUARES]! / count - mean * mean;
     standing = (average - mean) / Math.max(Math.sqrt(Math.max(variance, 0)), 1e-9);
   }
-  state[at + NOISE.COUNT] = count + 1;
+  // Forgetting: once `history` averages are in, the sums are scaled down to history − 1 averages' worth
+  // before the new one goes in (a state saved with a longer memory is brought down the same way).
+  const history = Math.max(
+    o.latencyNoiseHistory ?? DETECTOR_DEFAULTS.latencyNoiseHistory,
+    o.latencyNoiseLearningPoints,
+  );
+  let kept = count;
+  if (count >= history) {
+    kept = history - 1;
+    state[at + NOISE.SUM]! *= kept / count;
+    state[at + NOISE.SQUARES]! *= kept / count;
+  }
+  state[at + NOISE.COUNT] = kept + 1;
   state[at + NOISE.SUM]! += average;
   state[at + NOISE.SQUARES]! += average * average;
   return standing;

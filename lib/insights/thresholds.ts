@@ -43,6 +43,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   latencyNoiseMinIncrease: { min: 0, max: 100 },
   latencyNoiseWindow: { min: 1, max: 288, integer: true },
   latencyNoiseAlpha: ALPHA,
+  latencyNoiseHistory: { min: 1, max: 1e9, integer: true },
   ownRateWindowBuckets: { min: 1, max: 288, integer: true },
   ownRateAlpha: ALPHA,
   ownRatePriorAnomalies: { min: 0, max: 1e6 },

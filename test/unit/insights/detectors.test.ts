@@ -308,6 +308,47 @@ describe('latencyNoiseStep', () => {
     expect(Array.from(state.subarray(0, size)).every((v) => v === 0)).toBe(true);
   });
 
+  it('weighs the earlier averages equally up to latencyNoiseHistory, then forgets them exponentially (randomized)', () => {
+    const h = { ...o, latencyNoiseHistory: 60 };
+    const random = new Random(4);
+    const state = new Float64Array(noiseStateSize(h));
+    const zs: number[] = [];
+    const averages: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const z = random.next() < 0.1 ? 6 * random.next() : random.next();
+      zs.push(z);
+      const standing = latencyNoiseStep(state, 0, z, h);
+      const recent = zs.slice(-h.latencyNoiseWindow);
+      const average = recent.reduce((a, b) => a + b, 0) / recent.length;
+      if (i >= h.latencyNoiseLearningPoints) {
+        // Weight 1 each for the first `history`, then every later average scales the earlier ones by (H−1)/H.
+        const weights = averages.map((_, j) => {
+          const later = Math.max(0, i - Math.max(j + 1, h.latencyNoiseHistory));
+          return ((h.latencyNoiseHistory - 1) / h.latencyNoiseHistory) ** later;
+        });
+        const total = weights.reduce((a, b) => a + b, 0);
+        const mean = averages.reduce((a, b, j) => a + weights[j]! * b, 0) / total;
+        const squares = averages.reduce((a, b, j) => a + weights[j]! * b * b, 0) / total;
+        expect(standing).toBeCloseTo((average - mean) / Math.sqrt(squares - mean * mean), 9);
+      }
+      averages.push(average);
+    }
+  });
+
+  it('learns a service steady again after a long noisy spell, where a model that never forgets stays deaf', () => {
+    const run = (latencyNoiseHistory: number) => {
+      const h = { ...o, latencyNoiseHistory };
+      const state = new Float64Array(noiseStateSize(h));
+      for (let i = 0; i < 2000; i++) latencyNoiseStep(state, 0, i % 8 < 2 ? 6 : 0.5, h);
+      for (let i = 0; i < 1000; i++) latencyNoiseStep(state, 0, 0.5, h);
+      let standing = 0;
+      for (let i = 0; i < 3; i++) standing = latencyNoiseStep(state, 0, 6, h);
+      return standing;
+    };
+    expect(run(200)).toBeGreaterThan(noiseCritical(1e-5));
+    expect(run(1e9)).toBeLessThan(noiseCritical(1e-5));
+  });
+
   it('sets its critical standing at the normal tail of its alpha', () => {
     expect(noiseCritical(1e-5)).toBeCloseTo(4.265, 1);
     expect(noiseCritical(0.05)).toBeCloseTo(1.645, 2);
