@@ -184,7 +184,38 @@ async function main() {
   console.log(
     `lake (hyparquet-writer) / raw JSON = 1/${(rawBytes / lakeBytes).toFixed(1)}; lake / gzip JSON lines = 1/${(gzipBytes / lakeBytes).toFixed(2)}`,
   );
+  const contract = idsAsRowReferences(rows);
+  console.log(
+    `the ½ gzip JSON lines target (${fmt(gzipBytes / 2 / traces.length)} bytes/trace) against the segments table's ids: ` +
+      `as DESIGN.md has them ${fmt(lakeBytes / traces.length)}; parent_id and segment_id as row references within ` +
+      `the trace (a contract change) ${fmt(contract.references / traces.length)}; no segment ids at all ` +
+      `${fmt(contract.none / traces.length)} bytes/trace`,
+  );
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What the lake would weigh under two other segments tables (bench/README.md, the size target): parent_id
+ * and segment_id as the row's index within its trace instead of X-Ray ids (written as short strings, so
+ * the encoder and its encodings are the same), and no segment ids at all (a floor: `id` is what users join
+ * on, so no schema can drop it).
+ */
+function idsAsRowReferences(rows: readonly TraceRows[]): { references: number; none: number } {
+  const encode = (segments: unknown[]) =>
+    encodeParquet('traces', rows.map((r) => r.trace) as never).byteLength +
+    encodeParquet('segments', segments as never).byteLength;
+  const references = rows.flatMap((r) => {
+    const index = new Map(r.segments.map((s, i) => [s.id, String(i)]));
+    return r.segments.map((s) => ({
+      ...s,
+      parent_id: s.parent_id === null ? null : (index.get(s.parent_id) ?? s.parent_id),
+      segment_id: index.get(s.segment_id) ?? s.segment_id,
+    }));
+  });
+  const none = rows.flatMap((r) =>
+    r.segments.map((s) => ({ ...s, id: '0', parent_id: null, segment_id: '0' })),
+  );
+  return { references: encode(references), none: encode(none) };
 }
 
 await main();

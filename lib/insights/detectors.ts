@@ -125,8 +125,9 @@ export const DETECTOR_DEFAULTS = {
    * the series is found anomalous in normal times, over its history (buckets judged while its insight is
    * open left out). A series that crosses its band twice a day on noise needs more than two anomalous
    * buckets in an hour to alert; a steady one still alerts on two. Only openings are held back: verdicts,
-   * baselines and anomaly scores are the detectors'. It costs nothing per bucket (two counters a series);
-   * on NAB's real AWS series it is what separates a noisy series from an incident (bench/README.md).
+   * baselines and anomaly scores are the detectors'. It costs nothing per bucket (one bit a bucket in the
+   * ring, counted only when a series would open); on NAB's real AWS series it halved the band's openings
+   * outside the labelled windows, 582 to 308, for 27 of 49 windows instead of 32 (bench/README.md).
    * Set `ownRateAlpha` to 1 to turn it off.
    */
   ownRateWindowBuckets: 12,
@@ -345,9 +346,10 @@ export function noiseStateSize(o: Pick<DetectorOptions, 'latencyNoiseWindow'> = 
  * One step of a series' latency noise model, after Numenta's anomaly likelihood (numenta/nupic,
  * `anomaly_likelihood.py`): `z` is the bucket's surprise (its robust z-score against the latency baseline),
  * and the model keeps the moving average of the last `latencyNoiseWindow` surprises and the mean and
- * spread of the earlier such averages (the last `latencyNoiseHistory` of them, about). Returns how many standard deviations the current average stands
- * above the earlier ones: the bucket is anomalous beyond `probit(1 − latencyNoiseAlpha)`. NaN while the
- * series is learning (fewer than `latencyNoiseLearningPoints` averages), when only the band can judge.
+ * spread of the earlier such averages (the last `latencyNoiseHistory` of them, about). Returns how many
+ * standard deviations the current average stands above the earlier ones: the bucket is anomalous beyond
+ * `probit(1 − latencyNoiseAlpha)`. NaN while the series is learning (fewer than
+ * `latencyNoiseLearningPoints` averages), when only the band can judge.
  *
  * Why it beats a fixed band on real series: a service whose p95 is always noisy learns that it is, and a
  * steady one learns that it is steady. On NAB's AWS CloudWatch and known-cause series the band opened 582
