@@ -13,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { DETECT_DEFAULTS } from '../lib/insights/detect.js';
 import {
   baselineFor,
-  binomialUpperTail,
   DETECTOR_DEFAULTS,
   latencyBand,
   latencyVerdict,
   latencyNoiseStep,
   noiseCritical,
   noiseStateSize,
+  ownRateImprobable,
 } from '../lib/insights/detectors.js';
 import { initialSeriesState, LIFECYCLE_DEFAULTS, step as advance } from '../lib/insights/lifecycle.js';
 import { type FileScore, normalizedScore, scoreFile, type Window } from '../lib/insights/nab.js';
@@ -85,8 +85,7 @@ export function openings(
         if (j > i - o.ownRateWindowBuckets) [k, n] = [k + a, n + 1];
         else [anomalies, judged] = [anomalies + a, judged + 1];
       }
-      const rate = (anomalies + o.ownRatePriorAnomalies) / (judged + o.ownRatePriorBuckets);
-      if (!(binomialUpperTail(k, n, rate) < o.ownRateAlpha))
+      if (!ownRateImprobable(k, n, anomalies, judged, o))
         next = { state: { ...next.state, open: false }, transition: 'none' };
     }
     anomalousAt.push(anomalous);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   baselineRate,
-  binomialUpperTail,
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   latencyBand,
@@ -12,6 +11,7 @@ import {
   medianInPlace,
   noiseCritical,
   noiseStateSize,
+  ownRateImprobable,
   rateAnomalous,
   rateScore,
   rateScoreCap,
@@ -161,35 +161,15 @@ const STRIDE = 8;
 const OPEN_BITS = 4;
 
 /**
- * Each service's scalars, for every service side by side in one array (SCALARS doubles a service, one
- * cache line): the running sums [requests, failures] for FAULT, ERROR, THROTTLE at SUMS + 2c, and the
- * latency floors (see {@link ServiceHistory.floor}) at FLOOR_P95 and FLOOR_P50. Judging a bucket
- * reads them for every service in turn; as a small typed array and two small arrays per service, the
- * profile put the time on loading them (gathered here: replay 1.07 → 1.01 s in bench/detect-speed.ts). The
- * rings stay one typed array a service: one array for all of them, service after service, measured no faster.
+ * Cells of every service side by side in one array, `stride` a service. Two of them: the scalars (SCALARS
+ * doubles a service, one cache line: the running sums [requests, failures] for FAULT, ERROR, THROTTLE at
+ * SUMS + 2c, and the latency floors, see {@link ServiceHistory.floor}, at FLOOR_P95 and FLOOR_P50), and the
+ * latency noise model's state (see {@link latencyNoiseStep}). Judging a bucket reads them for every service in
+ * turn; as a small typed array and two small arrays per service, the profile put the time on loading them
+ * (gathered here: replay 1.07 → 1.01 s in bench/detect-speed.ts). The rings stay one typed array a service:
+ * one array for all of them, service after service, measured no faster.
  */
-class FleetScalars {
-  values = new Float64Array(64 * SCALARS);
-  private count = 0;
-
-  /** Room for one more service: the index of its first scalar. */
-  allocate(): number {
-    if ((this.count + 1) * SCALARS > this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    const base = this.count++ * SCALARS;
-    this.values[base + FLOOR_P95] = Number.POSITIVE_INFINITY;
-    this.values[base + FLOOR_P50] = Number.POSITIVE_INFINITY;
-    return base;
-  }
-}
-/**
- * Each service's latency noise model state (see {@link latencyNoiseStep}), side by side in one array for
- * the reason FleetScalars is: every judged bucket reads and writes it.
- */
-class FleetNoise {
+class FleetArray {
   values: Float64Array;
   private count = 0;
 
@@ -197,6 +177,7 @@ class FleetNoise {
     this.values = new Float64Array(64 * stride);
   }
 
+  /** Room for one more service: the index of its first cell. */
   allocate(): number {
     if ((this.count + 1) * this.stride > this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
@@ -251,10 +232,12 @@ class ServiceHistory {
 
   constructor(
     readonly size: number,
-    readonly fleet: FleetScalars,
-    readonly noise: FleetNoise,
+    readonly fleet: FleetArray,
+    readonly noise: FleetArray,
   ) {
     this.base = fleet.allocate();
+    fleet.values[this.base + FLOOR_P95] = Number.POSITIVE_INFINITY;
+    fleet.values[this.base + FLOOR_P50] = Number.POSITIVE_INFINITY;
     this.noiseBase = noise.allocate();
     this.cells = new Float32Array(size * STRIDE);
     for (let s = 0; s < size; s++) {
@@ -383,8 +366,8 @@ class ServiceHistory {
   static restore(
     size: number,
     data: SerializedService,
-    fleet: FleetScalars,
-    noise: FleetNoise,
+    fleet: FleetArray,
+    noise: FleetArray,
   ): ServiceHistory {
     const history = new ServiceHistory(size, fleet, noise);
     // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
@@ -421,8 +404,8 @@ class ServiceHistory {
  */
 export class Detector {
   private readonly services = new Map<string, ServiceHistory>();
-  private readonly fleet = new FleetScalars();
-  private readonly noise: FleetNoise;
+  private readonly fleet = new FleetArray(SCALARS);
+  private readonly noise: FleetArray;
   /** The services' names in the map's (insertion) order. */
   private readonly order: string[] = [];
   /** The histories in `order`'s order: the hot loop walks arrays, not the map's entry iterator. */
@@ -485,7 +468,7 @@ export class Detector {
     this.noiseCritical = noiseCritical(this.detector.latencyNoiseAlpha);
     this.heldNoiseCritical = noiseCritical(this.held.latencyNoiseAlpha);
     this.noiseModel = this.detector.latencyNoiseModel === 1;
-    this.noise = new FleetNoise(this.noiseModel ? noiseStateSize(this.detector) : 0);
+    this.noise = new FleetArray(this.noiseModel ? noiseStateSize(this.detector) : 0);
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
     if (state) this.restore(state);
   }
@@ -846,8 +829,7 @@ export class Detector {
         anomalies += anomalous;
       }
     }
-    const rate = (anomalies + o.ownRatePriorAnomalies) / (judged + o.ownRatePriorBuckets);
-    return binomialUpperTail(k, n, rate) < o.ownRateAlpha;
+    return ownRateImprobable(k, n, anomalies, judged, o);
   }
 
   private noteScore(score: number): void {

@@ -363,8 +363,10 @@ export function latencyNoiseStep(
   state: Float64Array,
   at: number,
   z: number,
-  o: Pick<DetectorOptions, 'latencyNoiseWindow' | 'latencyNoiseLearningPoints'> &
-    Partial<Pick<DetectorOptions, 'latencyNoiseHistory'>> = DETECTOR_DEFAULTS,
+  o: Pick<
+    DetectorOptions,
+    'latencyNoiseWindow' | 'latencyNoiseLearningPoints' | 'latencyNoiseHistory'
+  > = DETECTOR_DEFAULTS,
 ): number {
   const window = o.latencyNoiseWindow;
   const cursor = state[at + NOISE.CURSOR]!;
@@ -385,10 +387,7 @@ export function latencyNoiseStep(
   }
   // Forgetting: once `history` averages are in, the sums are scaled down to history − 1 averages' worth
   // before the new one goes in (a state saved with a longer memory is brought down the same way).
-  const history = Math.max(
-    o.latencyNoiseHistory ?? DETECTOR_DEFAULTS.latencyNoiseHistory,
-    o.latencyNoiseLearningPoints,
-  );
+  const history = Math.max(o.latencyNoiseHistory, o.latencyNoiseLearningPoints);
   let kept = count;
   if (count >= history) {
     kept = history - 1;
@@ -399,6 +398,25 @@ export function latencyNoiseStep(
   state[at + NOISE.SUM]! += average;
   state[at + NOISE.SQUARES]! += average * average;
   return standing;
+}
+
+/**
+ * The test of each series' own anomaly rate (see `ownRateAlpha`): whether `anomalies` anomalous buckets
+ * among the `buckets` of the recent window are improbable at the rate the series was anomalous before
+ * them (`pastAnomalies` in `pastBuckets`, smoothed by the prior).
+ */
+export function ownRateImprobable(
+  anomalies: number,
+  buckets: number,
+  pastAnomalies: number,
+  pastBuckets: number,
+  o: Pick<
+    DetectorOptions,
+    'ownRateAlpha' | 'ownRatePriorAnomalies' | 'ownRatePriorBuckets'
+  > = DETECTOR_DEFAULTS,
+): boolean {
+  const rate = (pastAnomalies + o.ownRatePriorAnomalies) / (pastBuckets + o.ownRatePriorBuckets);
+  return binomialUpperTail(anomalies, buckets, rate) < o.ownRateAlpha;
 }
 
 /**

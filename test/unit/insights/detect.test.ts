@@ -57,6 +57,21 @@ function pureOpenings(p95s: number[], ownRate: boolean): { expected: string[]; h
   return { expected, held: heldBack };
 }
 
+/**
+ * Three days of a service whose p95 (0.2 s) jumps to 2.25× for two buckets in every twenty, then a real
+ * slowdown to 3× for twenty buckets from bucket 800.
+ */
+const OFTEN_SLOW = (() => {
+  const n = 864;
+  const buckets = series('search', n, (i) =>
+    i >= 800 && i < 820 ? { p95: 0.6 } : i % 20 < 2 ? { p95: 0.45 } : { p95: 0.2 + 0.002 * Math.sin(i) },
+  );
+  return { n, buckets };
+})();
+
+const openedEvents = (events: ReturnType<typeof detectInsights>) =>
+  events.filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'));
+
 describe('detectInsights', () => {
   it('opens a fault insight after two anomalous buckets and closes it after three normal ones', () => {
     const buckets = series('checkout', 60, (i) => (i >= 30 && i < 36 ? { faults: 60 } : {}));
@@ -335,9 +350,9 @@ describe('detectInsights', () => {
       });
       const buckets = series('svc', n, (i) => ({ errors: 0, faults: 0, p95: p95s[i]! }));
       // The pure rule has no own-rate gate (tested on its own below): off here.
-      const opened = detectInsights(buckets, { from: at(0), to: at(n), detector: { ownRateAlpha: 1 } })
-        .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
-        .map((e) => e.Time);
+      const opened = openedEvents(
+        detectInsights(buckets, { from: at(0), to: at(n), detector: { ownRateAlpha: 1 } }),
+      ).map((e) => e.Time);
 
       const { expected } = pureOpenings(p95s, false);
       expect(opened).toEqual(expected);
@@ -347,14 +362,7 @@ describe('detectInsights', () => {
   });
 
   describe("with each series' own anomaly rate (ownRateAlpha)", () => {
-    // Three days of a service whose p95 (0.2 s) jumps to 2.25× for two buckets in every twenty, then a real
-    // slowdown to 3× for twenty buckets from bucket 800.
-    const n = 864;
-    const buckets = series('search', n, (i) =>
-      i >= 800 && i < 820 ? { p95: 0.6 } : i % 20 < 2 ? { p95: 0.45 } : { p95: 0.2 + 0.002 * Math.sin(i) },
-    );
-    const openedEvents = (events: ReturnType<typeof detectInsights>) =>
-      events.filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'));
+    const { n, buckets } = OFTEN_SLOW;
 
     it('holds back the openings of a series that is often anomalous, and opens on a real slowdown from its start', () => {
       const events = openedEvents(detectInsights(buckets, { from: at(400), to: at(n) }));
@@ -402,9 +410,7 @@ describe('detectInsights', () => {
           return Math.fround(0.2 * random.logNormal(1, 0.1) * factor);
         });
         const data = series('svc', count, (i) => ({ errors: 0, faults: 0, p95: p95s[i]! }));
-        const opened = detectInsights(data, { from: at(0), to: at(count) })
-          .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
-          .map((e) => e.Time);
+        const opened = openedEvents(detectInsights(data, { from: at(0), to: at(count) })).map((e) => e.Time);
 
         const { expected, held: heldHere } = pureOpenings(p95s, true);
         heldBack += heldHere;
@@ -433,16 +439,10 @@ describe('detectInsights', () => {
 
   describe('with the latency noise model on', () => {
     const model = { latencyNoiseModel: 1 };
-    // Three days of a service whose p95 (0.2 s) jumps to 2.25× for two buckets in every twenty, then
-    // a real slowdown to 3× for twenty buckets. Judged from bucket 400, after the model has learned.
-    const n = 864;
-    const buckets = series('search', n, (i) =>
-      i >= 800 && i < 820 ? { p95: 0.6 } : i % 20 < 2 ? { p95: 0.45 } : { p95: 0.2 + 0.002 * Math.sin(i) },
-    );
+    // Judged from bucket 400, after the model has learned.
+    const { n, buckets } = OFTEN_SLOW;
     const opened = (events: ReturnType<typeof detectInsights>) =>
-      events
-        .filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'))
-        .map((e) => e.Detail.StartTime);
+      openedEvents(events).map((e) => e.Detail.StartTime);
 
     it('learns that a service is often slow for a while, where the band alerts every time, and still finds a slowdown', () => {
       const band = opened(

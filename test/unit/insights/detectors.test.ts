@@ -282,7 +282,8 @@ describe('baselineFor', () => {
 });
 
 describe('latencyNoiseStep', () => {
-  const o = { latencyNoiseWindow: 4, latencyNoiseLearningPoints: 20 };
+  // A memory longer than these tests, unless a test sets its own.
+  const o = { latencyNoiseWindow: 4, latencyNoiseLearningPoints: 20, latencyNoiseHistory: 1e9 };
 
   it('learns before it judges, then stands each moving average against the earlier ones (randomized)', () => {
     const random = new Random(3);
