@@ -10,6 +10,7 @@ import type { AssembledTrace } from '../xray/assemble.js';
 import { entityOwners, isInProgress } from '../xray/assemble.js';
 import { rootSegment, serviceIdOf } from '../xray/summary.js';
 import type { ApiTraceSummary, EntityFields, SegmentDocument } from '../xray/types.js';
+import { RedactionError } from './errors.js';
 
 /** The Parquet column types the lake uses; each maps to one physical + logical type (see parquet.ts). */
 export const COLUMN_TYPES = [
@@ -251,9 +252,79 @@ export function traceToRows(
     exported_at: options.exportedAt,
   };
   let segmentRows = segments;
-  if (options.redact?.trace) row = options.redact.trace(row);
-  if (options.redact?.segment) segmentRows = segments.map(options.redact.segment);
+  if (options.redact?.trace) {
+    row = options.redact.trace(row);
+    checkRedacted('traces', TRACE_COLUMNS, row, trace.id);
+  }
+  if (options.redact?.segment) {
+    segmentRows = segments.map(options.redact.segment);
+    for (const redacted of segmentRows) checkRedacted('segments', SEGMENT_COLUMNS, redacted, trace.id);
+  }
   return { trace: row, segments: segmentRows };
+}
+
+const JS_TYPES: Record<ColumnType, string> = {
+  string: 'string',
+  timestamp: 'number',
+  double: 'number',
+  int32: 'number',
+  int64: 'number',
+  boolean: 'boolean',
+  'list<string>': 'array',
+  'map<string,string>': 'object',
+};
+
+/**
+ * A redactor is user code: what it returns is checked against the table's columns here, where the error can
+ * name the column and the trace, rather than deep inside the Parquet writer (a null `segment_id` there is
+ * "deltaByteArray expects Uint8Array values"). Only redacted rows are checked; the converters' own are typed.
+ */
+function checkRedacted(
+  table: 'traces' | 'segments',
+  columns: readonly ColumnSpec[],
+  row: TraceRow | SegmentRow,
+  traceId: string,
+): void {
+  if (typeof row !== 'object' || row === null)
+    throw new RedactionError(
+      table,
+      'row',
+      traceId,
+      `must be an object, got ${row === null ? 'null' : typeof row}`,
+    );
+  const values = row as unknown as Record<string, unknown>;
+  if (values.trace_id !== traceId)
+    throw new RedactionError(
+      table,
+      'trace_id',
+      traceId,
+      `must stay ${traceId}, got ${String(values.trace_id)}`,
+    );
+  for (const column of columns) {
+    const value = values[column.name];
+    if (value === null || value === undefined) {
+      if (column.nullable) continue;
+      throw new RedactionError(
+        table,
+        column.name,
+        traceId,
+        `is required (${column.type}), got ${String(value)}`,
+      );
+    }
+    const actual = Array.isArray(value) ? 'array' : typeof value;
+    if (actual !== JS_TYPES[column.type])
+      throw new RedactionError(table, column.name, traceId, `must be ${column.type}, got ${actual}`);
+    const members =
+      actual === 'array' ? (value as unknown[]) : actual === 'object' ? Object.values(value) : [];
+    const odd = members.findIndex((member) => typeof member !== 'string');
+    if (odd !== -1)
+      throw new RedactionError(
+        table,
+        column.name,
+        traceId,
+        `must be ${column.type}, holds ${String(members[odd])}`,
+      );
+  }
 }
 
 function flatten(

@@ -2,6 +2,8 @@ import { type AssembledTrace, assembleTrace, isInProgress } from '../xray/assemb
 import { RETENTION_DAYS, TRACE_DOCUMENT_MAX_BYTES } from '../xray/limits.js';
 import { summarizeTrace } from '../xray/summary.js';
 import type { ApiTraceSummary, SegmentDocument } from '../xray/types.js';
+import { parseSegmentDocument } from '../xray/validate.js';
+import type { TraceSnapshot } from './segment-log.js';
 
 /** Which time GetTraceSummaries' window applies to (API reference, `TimeRangeType`). */
 export const TIME_RANGE_TYPES = ['TraceId', 'Event', 'Service'] as const;
@@ -79,8 +81,11 @@ class TimeIndex {
   }
 }
 
-/** What became of one document offered to the store. */
-export type PutOutcome = 'stored' | 'dropped-limit' | 'expired';
+/**
+ * What became of one document offered to the store. `limit-reached`: dropped, and with it the trace has just
+ * reached the size limit (later ones are `dropped-limit`), which is when a persisted log records the flag.
+ */
+export type PutOutcome = 'stored' | 'limit-reached' | 'dropped-limit' | 'expired';
 
 export interface TraceStoreOptions {
   /** The service's clock, epoch seconds. */
@@ -144,8 +149,9 @@ export class TraceStore {
     if (previous && inProgress && !previous.inProgress) return 'stored';
     const added = text.length - (previous?.text.length ?? 0);
     if (trace.bytes + added > TRACE_DOCUMENT_MAX_BYTES) {
+      if (trace.limitExceeded) return 'dropped-limit';
       trace.limitExceeded = true;
-      return 'dropped-limit';
+      return 'limit-reached';
     }
     trace.documents.set(document.id, { text, inProgress });
     trace.bytes += added;
@@ -162,6 +168,47 @@ export class TraceStore {
     trace.updatedAt = receivedAt;
     trace.endTime = end;
     return 'stored';
+  }
+
+  /** Flags a known trace `LimitExceeded` (a persisted log's mark, replayed). */
+  markLimitExceeded(traceId: string): void {
+    const trace = this.traces.get(traceId);
+    if (trace) trace.limitExceeded = true;
+  }
+
+  /** Every live trace whole, revision and event time included: what a log compaction writes. */
+  snapshots(): TraceSnapshot[] {
+    const snapshots: TraceSnapshot[] = [];
+    for (const trace of this.traces.values()) {
+      if (!this.live(trace.id)) continue;
+      snapshots.push({
+        id: trace.id,
+        revision: trace.revision,
+        updatedAt: trace.updatedAt,
+        limitExceeded: trace.limitExceeded,
+        documents: [...trace.documents.values()].map(({ text }) => text),
+      });
+    }
+    return snapshots;
+  }
+
+  /**
+   * Rebuilds a trace from its snapshot as it was, revision included (putting its documents one by one would
+   * count a revision each, fewer than the trace had). Documents past retention by now are left out, as put
+   * leaves them; a document that no longer validates is skipped. Returns how many documents were stored.
+   */
+  restore(snapshot: TraceSnapshot): number {
+    let stored = 0;
+    for (const text of snapshot.documents) {
+      const parsed = parseSegmentDocument(text);
+      if (parsed.ok && this.put(parsed.document, text, snapshot.updatedAt) === 'stored') stored++;
+    }
+    const trace = this.traces.get(snapshot.id);
+    if (trace) {
+      trace.revision = Math.max(trace.revision, snapshot.revision);
+      trace.limitExceeded ||= snapshot.limitExceeded;
+    }
+    return stored;
   }
 
   /** The trace's documents, parsed, in arrival order; undefined when unknown or expired. */

@@ -22,6 +22,12 @@ import { type ScanCursor, TIME_RANGE_TYPES, type TimeRangeType, TraceStore } fro
 export const SUMMARIES_PAGE_SIZE = 100;
 /** A filtered page stops after scanning this many traces and hands back a NextToken, even if short or empty. */
 export const SUMMARIES_SCAN_PER_PAGE = 2_000;
+/**
+ * The `--data` log is compacted (rewritten from the live traces) once it holds at least this many documents
+ * that are no longer live (replaced in-progress copies, traces past retention) and more of them than live
+ * ones: its size then stays within about twice what the live traces need, and small logs are left alone.
+ */
+export const LOG_COMPACT_MIN_DEAD_RECORDS = 10_000;
 /** Receive buffer asked of the kernel for the daemon socket. */
 const UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Request bodies past this are refused; PutTraceSegments of 50 documents of 64 KB fits well below it. */
@@ -42,6 +48,8 @@ export interface LocalXRayOptions {
   port?: number;
   /** A folder whose segment log survives restarts; in memory when absent. */
   dataDir?: string;
+  /** See {@link LOG_COMPACT_MIN_DEAD_RECORDS}. */
+  logCompactMinDeadRecords?: number;
   rateLimits?: RateLimits;
   /** Fraction of calls answered with ThrottledException (429) on top of the rate limits. */
   throttleRate?: number;
@@ -81,6 +89,7 @@ export class LocalXRayService {
   private http?: Server;
   private udp?: Socket;
   private segmentLog?: SegmentLog;
+  private compacting?: Promise<void>;
   private expiryTimer?: NodeJS.Timeout;
   private readonly counters: Omit<LocalXRayStats, 'traces' | 'documents' | 'bytes'> = {
     requests: {},
@@ -106,11 +115,21 @@ export class LocalXRayService {
     const host = this.options.host ?? '127.0.0.1';
     if (this.options.dataDir) {
       this.segmentLog = new SegmentLog(this.options.dataDir);
-      const replayed = await this.segmentLog.replay((text, receivedAt) => {
-        const parsed = parseSegmentDocument(text);
-        if (parsed.ok) this.store.put(parsed.document, text, receivedAt);
+      const replayed = await this.segmentLog.replay({
+        document: (text, receivedAt) => {
+          const parsed = parseSegmentDocument(text);
+          if (parsed.ok) this.store.put(parsed.document, text, receivedAt);
+        },
+        limitExceeded: (traceId) => this.store.markLimitExceeded(traceId),
+        trace: (snapshot) => this.store.restore(snapshot),
       });
-      this.log('replayed', { dataDir: this.options.dataDir, replayedLines: replayed, ...this.store.stats() });
+      this.log('replayed', {
+        dataDir: this.options.dataDir,
+        replayedLines: replayed.lines,
+        skippedLines: replayed.skipped,
+        ...this.store.stats(),
+      });
+      await this.compactLog();
     }
 
     this.http = createServer((request, response) => void this.handle(request, response));
@@ -134,13 +153,46 @@ export class LocalXRayService {
     } catch {
       // Not permitted here: keep the system default.
     }
-    this.expiryTimer = setInterval(() => this.store.expire(), 60_000).unref();
+    this.expiryTimer = setInterval(() => {
+      this.store.expire();
+      void this.compactLog().catch((error: unknown) =>
+        this.log('log-compaction-failed', { error: String(error) }),
+      );
+    }, 60_000).unref();
     return { endpoint: `http://${host}:${port}`, port };
+  }
+
+  /**
+   * Rewrites the `--data` log from the live traces when most of what it holds is dead (see
+   * {@link LOG_COMPACT_MIN_DEAD_RECORDS}); resolves at once otherwise. Runs at start and after each expiry.
+   */
+  async compactLog(): Promise<boolean> {
+    const log = this.segmentLog;
+    if (!log || this.compacting) return false;
+    const live = this.store.stats().documents;
+    const dead = log.records - live;
+    const minimum = this.options.logCompactMinDeadRecords ?? LOG_COMPACT_MIN_DEAD_RECORDS;
+    if (dead < minimum || dead <= live) return false;
+    const started = Date.now();
+    this.compacting = log.compact(this.store.snapshots());
+    try {
+      await this.compacting;
+    } finally {
+      this.compacting = undefined;
+    }
+    this.log('log-compacted', {
+      path: log.path,
+      droppedRecords: dead,
+      liveDocuments: live,
+      ms: Date.now() - started,
+    });
+    return true;
   }
 
   /** Stops listening and flushes the segment log. */
   async stop(): Promise<void> {
     clearInterval(this.expiryTimer);
+    await this.compacting?.catch(() => {});
     await Promise.all([
       new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
       new Promise<void>((resolve) => {
@@ -187,6 +239,7 @@ export class LocalXRayService {
       const receivedAt = (this.options.now ?? (() => Date.now() / 1000))();
       const outcome = this.store.put(parsed.document, text, receivedAt);
       if (outcome === 'stored') this.segmentLog?.append(text, receivedAt);
+      else if (outcome === 'limit-reached') this.segmentLog?.appendLimitExceeded(parsed.document.trace_id);
     }
     return unprocessed;
   }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { RedactionError } from '../../../lib/lake/errors.js';
 import { parseRedaction, RedactionRuleError } from '../../../lib/lake/redact.js';
-import { traceToRows } from '../../../lib/lake/schema.js';
+import { type Redactor, traceToRows } from '../../../lib/lake/schema.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import { segment, subsegment, traceId } from '../../helpers/segments.js';
 
-function rows(redact: string) {
+function rows(redact: string | Redactor) {
   const id = traceId();
   const root = segment({
     trace_id: id,
@@ -21,7 +22,7 @@ function rows(redact: string) {
     ],
   });
   const assembled = assembleTrace(id, [root]);
-  const redactor = parseRedaction(redact);
+  const redactor = typeof redact === 'string' ? parseRedaction(redact) : redact;
   return traceToRows(assembled, summarizeTrace(assembled), {
     exportedAt: 0,
     ...(redactor && { redact: redactor }),
@@ -52,6 +53,48 @@ describe('parseRedaction', () => {
     expect(() => parseRedaction('users, emails')).toThrow(RedactionRuleError);
     expect(() => parseRedaction('users, emails')).toThrow(
       /redaction rule "emails": expected one of http_url, http_url:query/,
+    );
+  });
+});
+
+describe('a custom Redactor', () => {
+  it('may mask any column it likes, keeping the types', () => {
+    const { trace, segments } = rows({
+      trace: (row) => ({ ...row, entry_service: 'masked', users: row.users.map(() => '***') }),
+      segment: (row) => ({ ...row, name: row.name.toUpperCase(), annotations: {} }),
+    });
+    expect(trace).toMatchObject({ entry_service: 'masked', users: ['***'] });
+    expect(
+      segments.every((s) => s.name === s.name.toUpperCase() && Object.keys(s.annotations).length === 0),
+    ).toBe(true);
+  });
+
+  it('is refused, naming the table, column and trace, when it empties a required column', () => {
+    const act = () => rows({ segment: (row) => ({ ...row, segment_id: null as unknown as string }) });
+    expect(act).toThrow(RedactionError);
+    expect(act).toThrow(
+      /segments row of trace 1-[0-9a-f]{8}-[0-9a-f]{24} .*: segment_id is required \(string\), got null/,
+    );
+  });
+
+  it('is refused when it changes the trace id, which rows are merged and partitioned by', () => {
+    expect(() => rows({ trace: (row) => ({ ...row, trace_id: 'anonymous' }) })).toThrow(
+      /traces row .*: trace_id must stay 1-.*, got anonymous/,
+    );
+  });
+
+  it('is refused when a column gets the wrong type, down to a map value or list element', () => {
+    expect(() => rows({ trace: (row) => ({ ...row, revision: '1' as unknown as number }) })).toThrow(
+      /revision must be int64, got string/,
+    );
+    expect(() =>
+      rows({ segment: (row) => ({ ...row, annotations: { tenant: 7 as unknown as string } }) }),
+    ).toThrow(/annotations must be map<string,string>, holds 7/);
+    expect(() => rows({ trace: (row) => ({ ...row, users: [undefined as unknown as string] }) })).toThrow(
+      /users must be list<string>, holds undefined/,
+    );
+    expect(() => rows({ trace: () => undefined as unknown as never })).toThrow(
+      /row must be an object, got undefined/,
     );
   });
 });

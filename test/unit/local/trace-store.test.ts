@@ -57,7 +57,8 @@ describe('TraceStore', () => {
       put(store, segment({ trace_id: root.trace_id, start_time: now - 5, metadata: { padding } })),
     );
     expect(outcomes.filter((o) => o === 'stored')).toHaveLength(8);
-    expect(outcomes.at(-1)).toBe('dropped-limit');
+    // The first drop is the one a persisted log records; later ones change nothing.
+    expect(outcomes.slice(8)).toEqual(['limit-reached', 'dropped-limit']);
     expect(store.assembled(root.trace_id)?.limitExceeded).toBe(true);
   });
 
@@ -71,7 +72,7 @@ describe('TraceStore', () => {
     expect(store.documents(complete.trace_id)?.documents).toEqual([complete]);
   });
 
-  it('expires traces 30 days before its clock', () => {
+  it('expires traces 30 days before its clock, and leaves them out of its snapshots', () => {
     let clock = now;
     const store = new TraceStore({ now: () => clock });
     const old = segment({ start_time: now - 29.5 * 86_400 });
@@ -81,7 +82,45 @@ describe('TraceStore', () => {
     expect(put(store, segment({ start_time: now - 31 * 86_400 }))).toBe('expired');
     clock = now + 86_400;
     expect(store.documents(old.trace_id)).toBeUndefined();
+    expect(store.snapshots().map((s) => s.id)).toEqual([fresh.trace_id]);
     expect(store.expire()).toBe(1);
     expect(store.stats()).toMatchObject({ traces: 1, documents: 1 });
+  });
+
+  it('rebuilds a trace from its snapshot with the same revision, event time and limit flag', () => {
+    let clock = now;
+    const store = new TraceStore({ now: () => clock });
+    const root = segment({ start_time: now - 100 });
+    const inProgress = { ...root, in_progress: true } as SegmentDocument;
+    delete inProgress.end_time;
+    put(store, inProgress);
+    put(store, root);
+    clock = now + 50;
+    put(
+      store,
+      segment({ trace_id: root.trace_id, name: 'worker', parent_id: root.id, start_time: now - 99 }),
+    );
+    store.markLimitExceeded(root.trace_id);
+    const [snapshot] = store.snapshots();
+    expect(snapshot).toMatchObject({
+      id: root.trace_id,
+      revision: 3,
+      updatedAt: now + 50,
+      limitExceeded: true,
+    });
+    // Two documents, three revisions: putting them again would count two.
+    expect(snapshot!.documents).toHaveLength(2);
+
+    const rebuilt = new TraceStore({ now: () => clock });
+    expect(rebuilt.restore(JSON.parse(JSON.stringify(snapshot)))).toBe(2);
+    expect(rebuilt.summary(root.trace_id)).toEqual(store.summary(root.trace_id));
+    expect(rebuilt.summary(root.trace_id, 'Event')?.MatchedEventTime).toBe(now + 50);
+    expect(rebuilt.assembled(root.trace_id)).toEqual(store.assembled(root.trace_id));
+    expect(rebuilt.snapshots()).toEqual(store.snapshots());
+    put(
+      rebuilt,
+      segment({ trace_id: root.trace_id, name: 'late', parent_id: root.id, start_time: now - 98 }),
+    );
+    expect(rebuilt.summary(root.trace_id)?.Revision).toBe(4);
   });
 });
