@@ -109,11 +109,21 @@ function mergeBuckets(a: Bucket, b: Bucket): Bucket {
   };
 }
 
-/** The service graph's edges seen in [from, to) (epoch seconds), from `service_edges`. */
+/**
+ * The service graph's edges seen in [from, to) (epoch seconds): `service_edges`' caller → callee pairs, by
+ * the view's rule, read from `segments` itself. The view's `hour` is the segment's hour (a timestamp, by
+ * contract), which no engine can map to the `hour` partition folders, so through the view a scheduled run
+ * scanned the whole day's segments on Athena for five minutes of edges; here its partition filter prunes to
+ * the hours read. An hour before `from` too: a trace's segments live in the partition of its start, and a
+ * call at 15:00:02 can belong to a trace begun at 14:59.
+ */
 export async function readEdges(engine: QueryEngine, from: number, to: number): Promise<Edge[]> {
+  const hour = Math.floor(from / 3600) * 3600;
   const { rows } = await engine.query(
-    `SELECT DISTINCT caller, callee FROM service_edges
-     WHERE ${dtBetween(from, to)} AND hour >= from_unixtime(${Math.floor(from / 3600) * 3600}) AND hour < from_unixtime(${to})`,
+    `SELECT DISTINCT caller_service AS caller, service AS callee FROM segments
+     WHERE ${partitionFilter(hour - 3600, to)} AND kind IN ('segment', 'inferred')
+     AND caller_service IS NOT NULL AND caller_service <> service
+     AND start_time >= from_unixtime(${hour}) AND start_time < from_unixtime(${to})`,
   );
   return rows.map((r) => ({ caller: String(r.caller), callee: String(r.callee) }));
 }

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InsightEntry } from '../../lib/insights/events.js';
+import { readEdges } from '../../lib/insights/lake.js';
+import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
+import type { QueryEngine } from '../../lib/query/engine.js';
 import { exportRange } from '../../lib/export/run.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
@@ -142,6 +145,35 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
     const replayed = await readJsonl(join(dir, 'replay.jsonl'));
     expect(scheduled.length).toBeGreaterThan(0);
     expect(scheduled).toEqual(replayed);
+  });
+
+  it("reads the service graph by service_edges' rule, pruned to the hours a scheduled run reads", async () => {
+    const duckdb = await DuckDbEngine.open(join(dir, 'lake'));
+    const queries: string[] = [];
+    const engine: QueryEngine = {
+      name: 'recorded',
+      query: (sql) => {
+        queries.push(sql);
+        return duckdb.query(sql);
+      },
+      close: () => duckdb.close(),
+    };
+    try {
+      const pairs = (edges: { caller: unknown; callee: unknown }[]) =>
+        edges.map((e) => `${String(e.caller)} -> ${String(e.callee)}`).sort();
+      const { rows } = await engine.query(
+        `SELECT DISTINCT caller, callee FROM service_edges WHERE hour >= from_unixtime(${FROM}) AND hour < from_unixtime(${TO})`,
+      );
+      expect(rows.length).toBeGreaterThan(3);
+      expect(pairs(await readEdges(engine, FROM, TO))).toEqual(pairs(rows as never));
+
+      // Five minutes of a scheduled run: its own hour and the one before, not the whole day.
+      const edges = await readEdges(engine, FROM + 5 * 3600 + 600, FROM + 5 * 3600 + 900);
+      expect(pairs(edges)).toEqual(pairs(rows as never));
+      expect(queries.at(-1)).toContain("dt = '2026-11-18' AND hour >= '08' AND hour <= '09'");
+    } finally {
+      await engine.close();
+    }
   });
 
   it('emits only events that validate against the published JSON Schema', async () => {

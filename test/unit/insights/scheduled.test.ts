@@ -16,7 +16,7 @@ import { at, series } from '../../helpers/buckets.js';
 
 /**
  * A query engine over in-memory buckets: answers the three queries detection makes (service_buckets in a
- * range, service_edges, sample segments) so the scheduling logic is tested apart from SQL, which the
+ * range, the service graph's edges, sample segments) so the scheduling logic is tested apart from SQL, which the
  * integration test runs on DuckDB.
  */
 function bucketEngine(buckets: Bucket[]): QueryEngine & { queries: string[] } {
@@ -30,7 +30,7 @@ function bucketEngine(buckets: Bucket[]): QueryEngine & { queries: string[] } {
       if (sql.includes('FROM service_buckets')) {
         const [from, to] = [...sql.matchAll(/from_unixtime\((\d+)\)/g)].map((m) => Number(m[1]));
         rows = buckets.filter((b) => b.bucket >= from! && b.bucket < to!) as unknown as Row[];
-      } else if (sql.includes('FROM service_edges')) rows = [{ caller: 'frontend', callee: 'checkout' }];
+      } else if (sql.includes('AS caller')) rows = [{ caller: 'frontend', callee: 'checkout' }];
       return { rows, stats: { engine: 'memory', seconds: 0 } };
     },
     async close() {},
