@@ -1,4 +1,4 @@
-import type { Redactor, SegmentRow, TraceRow } from './schema.js';
+import { type Redactor, type SegmentRow, type TraceRow, typeSafeRedactor } from './schema.js';
 
 /** A redaction rule that cannot be read; `rule` is the offending text. */
 export class RedactionRuleError extends Error {
@@ -56,7 +56,8 @@ export function parseRedaction(spec: string): Redactor | undefined {
     annotations.size === 0
       ? map
       : Object.fromEntries(Object.entries(map).filter(([key]) => !annotations.has(key)));
-  return {
+  // Every rule keeps its column's type (a nullable column nulled, a list or map emptied or filtered).
+  return typeSafeRedactor({
     trace: (row: TraceRow): TraceRow => ({
       ...row,
       http_url: redactUrl(row.http_url),
@@ -70,5 +71,5 @@ export function parseRedaction(spec: string): Redactor | undefined {
       cause_message: causeMessage ? null : row.cause_message,
       annotations: dropAnnotations(row.annotations),
     }),
-  };
+  });
 }

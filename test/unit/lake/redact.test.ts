@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RedactionError } from '../../../lib/lake/errors.js';
 import { parseRedaction, RedactionRuleError } from '../../../lib/lake/redact.js';
-import { type Redactor, traceToRows } from '../../../lib/lake/schema.js';
+import { type Redactor, traceToRows, typeSafeRedactor } from '../../../lib/lake/schema.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import { segment, subsegment, traceId } from '../../helpers/segments.js';
@@ -96,5 +96,10 @@ describe('a custom Redactor', () => {
     expect(() => rows({ trace: () => undefined as unknown as never })).toThrow(
       /row must be an object, got undefined/,
     );
+  });
+
+  it('goes unchecked when marked type-safe, as the --redact rules are', () => {
+    const unchecked = typeSafeRedactor({ trace: (row) => ({ ...row, revision: '1' as unknown as number }) });
+    expect(rows(unchecked).trace.revision).toBe('1');
   });
 });
