@@ -5,6 +5,7 @@
  *
  * - own path: parse → validate → assemble → flatten → encode → write, with the source in memory
  * - whole path: xray-local (its own process) → GetTraceSummaries + BatchGetTraces → lake
+ * - stages: what each step of the own path costs a trace, timed alone (medians of seven rounds)
  * - memory: peak RSS of backfills of 1, 4 and 16 days from a source that generates traces on demand,
  *   so only the exporter's own memory is measured; it must not grow with the length of the backfill
  */
@@ -13,12 +14,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xrayClientFor } from '../lib/cli/io.js';
 import { exportRange } from '../lib/export/run.js';
+import { encodeParquet } from '../lib/lake/parquet.js';
+import { type SegmentRow, type TraceRow, traceToRows } from '../lib/lake/schema.js';
 import { TrafficGenerator } from '../lib/local/simulator/generate.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../lib/local/simulator/scenario.js';
 import { simulate } from '../lib/local/simulator/simulate.js';
 import { FsStore } from '../lib/store/fs-store.js';
 import { traceIdEpochSeconds } from '../lib/xray/ids.js';
 import type { RawTrace, TraceRef, TraceSource } from '../lib/xray/source.js';
+import { assembleTrace } from '../lib/xray/assemble.js';
+import { summarizeTrace } from '../lib/xray/summary.js';
+import type { SegmentDocument } from '../lib/xray/types.js';
+import { parseSegmentDocument } from '../lib/xray/validate.js';
 import { startXRayLocalProcess } from './local-service.js';
 import { XRayTraceSource } from '../lib/xray/xray-source.js';
 
@@ -186,9 +193,68 @@ async function memory(days: number, rpm: number) {
   }
 }
 
+/**
+ * The own path's steps one at a time over the same traces (20 minutes at 300 requests/min), each timed alone
+ * and given in microseconds a trace, the median of seven rounds (the first rounds run while V8 optimizes).
+ * They do not add up to the own path's figure: that also holds the fetch pipeline, the hour-file merge and
+ * the garbage its steps leave behind.
+ */
+function stages() {
+  const generator = new TrafficGenerator(scenario(300), [], 21);
+  const traces: { id: string; texts: string[] }[] = [];
+  for (let minute = END / 60 - 20; minute < END / 60; minute++)
+    for (const t of generator.minute(minute))
+      traces.push({ id: t.id, texts: t.documents.map((d) => JSON.stringify(d)) });
+  const rounds: Record<string, number[]> = {};
+  const time = (name: string, run: () => unknown) => {
+    const started = performance.now();
+    run();
+    (rounds[name] ??= []).push(((performance.now() - started) * 1000) / traces.length);
+  };
+  for (let round = 0; round < 7; round++) {
+    let documents: SegmentDocument[][] = [];
+    let assembled: ReturnType<typeof assembleTrace>[] = [];
+    let summaries: ReturnType<typeof summarizeTrace>[] = [];
+    const traceRows: TraceRow[] = [];
+    const segmentRows: SegmentRow[] = [];
+    time('JSON.parse of the documents', () =>
+      traces.map((t) => t.texts.map((text) => JSON.parse(text) as unknown)),
+    );
+    time('parse and validate (parseSegmentDocument)', () => {
+      documents = traces.map((t) =>
+        t.texts.map((text) => {
+          const parsed = parseSegmentDocument(text);
+          if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+          return parsed.document;
+        }),
+      );
+    });
+    time(
+      'assemble (assembleTrace)',
+      () => (assembled = traces.map((t, i) => assembleTrace(t.id, documents[i]!))),
+    );
+    time('summarize (summarizeTrace)', () => (summaries = assembled.map((a) => summarizeTrace(a, 1))));
+    time('rows (traceToRows)', () => {
+      assembled.forEach((a, i) => {
+        const rows = traceToRows(a, summaries[i]!, { exportedAt: 0 });
+        traceRows.push(rows.trace);
+        for (const row of rows.segments) segmentRows.push(row);
+      });
+    });
+    time('encode the traces table (Parquet, gzip)', () => encodeParquet('traces', traceRows));
+    time('encode the segments table (Parquet, gzip)', () => encodeParquet('segments', segmentRows));
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  return Object.entries(rounds).map(([name, values]) => ({
+    benchmark: `own path step: ${name}`,
+    figure: `${median(values).toFixed(1)} µs a trace`,
+    detail: `${fmt(traces.length)} traces; rounds ${values.map((v) => v.toFixed(0)).join(' / ')} µs`,
+  }));
+}
+
 export async function runExportBenchmarks() {
   // 60/min: every hour fits one unit. 300/min: hours split into units, each rewriting the hour file.
-  const rows = [await ownPath(60), await ownPath(RPM), await wholePath()];
+  const rows = [await ownPath(60), await ownPath(RPM), ...stages(), await wholePath()];
   for (const days of [1, 4, 16]) rows.push(await memory(days, 20));
   return rows;
 }
