@@ -1,4 +1,10 @@
+import { ExportError } from '../export/errors.js';
+import { InsightsError } from '../insights/errors.js';
+import { ParquetLayoutError, RedactionError } from '../lake/errors.js';
 import { LocalServiceError } from '../local/errors.js';
+import { QueryError } from '../query/errors.js';
+import { StoreError } from '../store/errors.js';
+import { XRayModelError } from '../xray/errors.js';
 import { describeFlags, type FlagSpecs } from './args.js';
 import { demoFlags, runDemo } from './commands/demo.js';
 import { detectFlags, runDetect } from './commands/detect.js';
@@ -102,11 +108,35 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
       io.err(`xray-lake ${name}: ${error.message}\n(run xray-lake ${name} --help)\n`);
       return 2;
     }
-    if (error instanceof LocalServiceError) {
-      io.err(`xray-lake ${name}: ${error.message}\n`);
+    if (OPERATIONAL_ERRORS.some((type) => error instanceof type)) {
+      io.err(`xray-lake ${name}: ${withCauses(error as Error)}\n`);
       return 1;
     }
     io.err(`xray-lake ${name}: ${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * The modules' named errors: what they say names the input and the context (a folder that cannot be
+ * created, a lake key that cannot be read), so a user gets that and its causes, not a stack trace. Any other
+ * error is a bug and keeps its stack.
+ */
+const OPERATIONAL_ERRORS = [
+  LocalServiceError,
+  StoreError,
+  ExportError,
+  InsightsError,
+  QueryError,
+  XRayModelError,
+  ParquetLayoutError,
+  RedactionError,
+];
+
+/** An error's message followed by its causes' (ENOTDIR and the like), each once. */
+function withCauses(error: Error): string {
+  let text = error.message;
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
+    if (!text.includes(cause.message)) text += ` (${cause.message})`;
+  return text;
 }

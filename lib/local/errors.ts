@@ -36,3 +36,14 @@ export class ScenarioError extends LocalServiceError {
     super(`${field}: ${reason}`);
   }
 }
+
+/** The `--data` folder cannot be created, read or written; `dir` is the folder as given. */
+export class DataDirError extends LocalServiceError {
+  constructor(
+    readonly dir: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`data folder ${dir}: ${reason}`, options);
+  }
+}

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LocalServiceError } from './errors.js';
+import { DataDirError, LocalServiceError } from './errors.js';
 
 /** A whole trace as a compacted log keeps it: enough to rebuild it exactly, its revision included. */
 export interface TraceSnapshot {
@@ -65,12 +65,25 @@ export class SegmentLog {
   private stream?: WriteStream;
   /** Documents (and limit marks) the file holds, live or not. */
   private recordCount = 0;
+  /** Set when a write failed: the log no longer follows the service (see {@link open}). */
+  failed?: DataDirError;
   /** Lines appended while a compaction runs: they also go to the new file before it replaces the old. */
   private pending?: string[];
   private pendingRecords = 0;
 
-  constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
+  /**
+   * @param onError told of a failed write (a full disk, say): the service keeps serving from memory, and
+   *   says so, rather than crash on a stream error nobody listens to.
+   */
+  constructor(
+    readonly dir: string,
+    private readonly onError: (error: Error) => void = () => {},
+  ) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new DataDirError(dir, `cannot create it (${(error as Error).message})`, { cause: error });
+    }
     this.path = join(dir, 'segments.jsonl');
   }
 
@@ -83,34 +96,43 @@ export class SegmentLog {
   async replay(handlers: LogReplayHandlers): Promise<LogReplay> {
     const result: LogReplay = { lines: 0, records: 0, skipped: 0 };
     if (!existsSync(this.path)) return result;
-    const lines = createInterface({
-      input: createReadStream(this.path, 'utf8'),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    for await (const line of lines) {
-      if (!line) continue;
-      result.lines++;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        // A torn final line from an interrupted write.
-        result.skipped++;
-        continue;
-      }
-      if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-        handlers.document(value[1], value[0]);
-        result.records++;
-      } else if (isObject(value) && typeof value.limitExceeded === 'string') {
-        handlers.limitExceeded(value.limitExceeded);
-        result.records++;
-      } else if (isObject(value) && isSnapshot(value.trace)) {
-        handlers.trace(value.trace);
-        result.records += value.trace.documents.length;
-      } else result.skipped++;
+    const input = createReadStream(this.path, 'utf8');
+    let readError: unknown;
+    input.once('error', (error) => (readError = error));
+    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of lines) if (line) this.replayLine(line, handlers, result);
+    } catch (error) {
+      // A handler's own error is not the file's.
+      if (error !== readError) throw error;
+      throw new DataDirError(this.dir, `cannot read ${this.path} (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     this.recordCount = result.records;
     return result;
+  }
+
+  private replayLine(line: string, handlers: LogReplayHandlers, result: LogReplay): void {
+    result.lines++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      // A torn final line from an interrupted write.
+      result.skipped++;
+      return;
+    }
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      handlers.document(value[1], value[0]);
+      result.records++;
+    } else if (isObject(value) && typeof value.limitExceeded === 'string') {
+      handlers.limitExceeded(value.limitExceeded);
+      result.records++;
+    } else if (isObject(value) && isSnapshot(value.trace)) {
+      handlers.trace(value.trace);
+      result.records += value.trace.documents.length;
+    } else result.skipped++;
   }
 
   append(text: string, receivedAt: number): void {
@@ -168,6 +190,21 @@ export class SegmentLog {
     if (old) await endStream(old);
   }
 
+  /**
+   * The append stream. A failed write (a full disk, say) is reported once; from then on nothing more is
+   * appended (the service keeps serving from memory) and `failed` says why.
+   */
+  private open(): WriteStream {
+    const stream = createWriteStream(this.path, { flags: 'a' });
+    stream.once('error', (error) => {
+      this.failed = new DataDirError(this.dir, `cannot write ${this.path} (${error.message})`, {
+        cause: error,
+      });
+      this.onError(this.failed);
+    });
+    return stream;
+  }
+
   async close(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
@@ -175,7 +212,8 @@ export class SegmentLog {
   }
 
   private write(line: string): void {
-    this.stream ??= createWriteStream(this.path, { flags: 'a' });
+    if (this.failed) return;
+    this.stream ??= this.open();
     this.stream.write(line);
     this.recordCount++;
     if (this.pending) {
@@ -186,6 +224,7 @@ export class SegmentLog {
 }
 
 function endStream(stream: WriteStream): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
   return new Promise<void>((resolve, reject) =>
     stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
   );

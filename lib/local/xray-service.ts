@@ -114,7 +114,12 @@ export class LocalXRayService {
   async start(): Promise<{ endpoint: string; port: number }> {
     const host = this.options.host ?? '127.0.0.1';
     if (this.options.dataDir) {
-      this.segmentLog = new SegmentLog(this.options.dataDir);
+      this.segmentLog = new SegmentLog(this.options.dataDir, (error) =>
+        this.log('data-log-failed', {
+          error: error.message,
+          note: 'serving from memory; restart to recover',
+        }),
+      );
       const replayed = await this.segmentLog.replay({
         document: (text, receivedAt) => {
           const parsed = parseSegmentDocument(text);
@@ -168,7 +173,7 @@ export class LocalXRayService {
    */
   async compactLog(): Promise<boolean> {
     const log = this.segmentLog;
-    if (!log || this.compacting) return false;
+    if (!log || log.failed || this.compacting) return false;
     const live = this.store.stats().documents;
     const dead = log.records - live;
     const minimum = this.options.logCompactMinDeadRecords ?? LOG_COMPACT_MIN_DEAD_RECORDS;

@@ -106,6 +106,25 @@ describe('xray-lake command', () => {
     expect(code).toBe(1);
     expect(err).toMatch(new RegExp(`127\\.0\\.0\\.1:${local.port} is already in use; choose another --port`));
   });
+
+  it('names a --data folder it cannot create, without a stack trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xray-local-data-'));
+    try {
+      await writeFile(join(dir, 'a-file'), '');
+      const { code, err } = await runCli([
+        'xray-local',
+        '--port',
+        '0',
+        '--data',
+        join(dir, 'a-file', 'xray'),
+      ]);
+      expect(code).toBe(1);
+      expect(err).toContain(`data folder ${join(dir, 'a-file', 'xray')}: cannot create it (ENOTDIR`);
+      expect(err).not.toMatch(/\n\s+at /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('xray-lake export', () => {
@@ -204,5 +223,19 @@ describe('xray-lake export', () => {
     const { code, err } = await runCli(['export', '--lake', join(tmpdir(), 'no-such-lake'), '--resume']);
     expect(code).toBe(2);
     expect(err).toMatch(/--resume: .*no-such-lake has no checkpoint yet; run a first export with --from/);
+  });
+
+  it('names a lake it cannot read and why, without a stack trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'not-a-lake-'));
+    try {
+      await writeFile(join(dir, 'a-file'), '');
+      const lake = join(dir, 'a-file', 'lake');
+      const { code, err } = await runCli(['export', '--lake', lake, '--from', 'now-1h', '--to', 'now']);
+      expect(code).toBe(1);
+      expect(err).toContain(`cannot read _state/export/lease.json in ${lake} (ENOTDIR`);
+      expect(err).not.toMatch(/\n\s+at /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

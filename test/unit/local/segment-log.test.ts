@@ -1,7 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataDirError } from '../../../lib/local/errors.js';
 import { SegmentLog, type TraceSnapshot } from '../../../lib/local/segment-log.js';
 
 /** Everything a replay hands over, in order. */
@@ -113,5 +114,32 @@ describe('SegmentLog', () => {
     appendFileSync(log.path, `${JSON.stringify([2, '{"id":"b"}'])}\n`);
     const { seen } = await replayAll(new SegmentLog(dir));
     expect(seen).toHaveLength(2);
+  });
+
+  it('names the folder it cannot create or read', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    expect(() => new SegmentLog(join(file, 'data'))).toThrow(DataDirError);
+    expect(() => new SegmentLog(join(file, 'data'))).toThrow(
+      `data folder ${join(file, 'data')}: cannot create it (ENOTDIR`,
+    );
+    mkdirSync(join(dir, 'segments.jsonl'));
+    await expect(replayAll(new SegmentLog(dir))).rejects.toThrow(
+      /data folder .*: cannot read .*segments\.jsonl \(EISDIR/,
+    );
+  });
+
+  it('reports a failed write once and appends nothing more, rather than crash', async () => {
+    const errors: Error[] = [];
+    const log = new SegmentLog(dir, (error) => errors.push(error));
+    mkdirSync(log.path); // appending to it fails
+    log.append('{"id":"a"}', 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    log.append('{"id":"b"}', 2);
+    log.appendLimitExceeded('trace');
+    await log.close();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(DataDirError);
+    expect(log.failed?.message).toMatch(/cannot write .*segments\.jsonl \(EISDIR/);
   });
 });
