@@ -164,15 +164,24 @@ async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string
 }
 
 /**
- * A partition filter for [from, to) in epoch seconds: the days, and within a single day the hours too, so
- * a scheduled run that reads its last few buckets scans an hour or two of the lake on Athena, not a day.
+ * A partition filter for [from, to) in epoch seconds: the days, and the hours of the first and last day, so
+ * a scheduled run that reads its last few buckets scans an hour or two of the lake on Athena, not a day
+ * (or two across midnight). The plain day range stays in front of the hours: an engine that cannot prune
+ * on the disjunction (partition projection enumerates values column by column) still prunes on the days.
  */
-function partitionFilter(from: number, to: number): string {
+export function partitionFilter(from: number, to: number): string {
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
   const first = iso(from);
   const last = iso(Math.max(from, to - 1));
-  if (first.slice(0, 10) !== last.slice(0, 10)) return dtBetween(from, to);
-  return `dt = '${first.slice(0, 10)}' AND hour >= '${first.slice(11, 13)}' AND hour <= '${last.slice(11, 13)}'`;
+  const [firstDay, firstHour] = [first.slice(0, 10), first.slice(11, 13)];
+  const [lastDay, lastHour] = [last.slice(0, 10), last.slice(11, 13)];
+  if (firstDay === lastDay) return `dt = '${firstDay}' AND hour >= '${firstHour}' AND hour <= '${lastHour}'`;
+  const between = [
+    `(dt = '${firstDay}' AND hour >= '${firstHour}')`,
+    `(dt > '${firstDay}' AND dt < '${lastDay}')`,
+    `(dt = '${lastDay}' AND hour <= '${lastHour}')`,
+  ];
+  return `${dtBetween(from, to)} AND (${between.join(' OR ')})`;
 }
 
 /** A partition filter on `dt` for [from, to) in epoch seconds: Athena then scans only those days. */

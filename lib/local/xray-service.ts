@@ -117,7 +117,7 @@ export class LocalXRayService {
       this.segmentLog = new SegmentLog(this.options.dataDir, (error) =>
         this.log('data-log-failed', {
           error: error.message,
-          note: 'serving from memory; restart to recover',
+          note: 'serving from memory: documents from now on are not kept across a restart',
         }),
       );
       const replayed = await this.segmentLog.replay({
