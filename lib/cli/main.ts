@@ -71,16 +71,30 @@ function usage(): string {
   ].join('\n');
 }
 
-/** The default IO: stdout and stderr of this process, Ctrl-C as the interrupt. */
+/**
+ * The default IO: stdout and stderr of this process, Ctrl-C as the interrupt. The signal handlers are installed
+ * only when a command asks for `interrupted` (xray-local to stop serving, export to stop after its window):
+ * installed for every command, they kept Ctrl-C from ending any other (`npm start` ran to its end). Once the
+ * first signal has been taken, a second one gets Node's own handling and ends the process at once.
+ */
 export function processIO(): CommandIO {
+  let interrupted: Promise<void> | undefined;
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     interactive: process.stderr.isTTY === true,
-    interrupted: new Promise((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    }),
+    get interrupted() {
+      interrupted ??= new Promise<void>((resolve) => {
+        const once = () => {
+          process.off('SIGINT', once);
+          process.off('SIGTERM', once);
+          resolve();
+        };
+        process.once('SIGINT', once);
+        process.once('SIGTERM', once);
+      });
+      return interrupted;
+    },
   };
 }
 

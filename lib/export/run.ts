@@ -53,6 +53,11 @@ export interface ExportOptions {
   leaseName?: string;
   /** Epoch ms after which no new window starts (a Lambda's deadline); the report says where it stopped. */
   stopAt?: number;
+  /**
+   * Once aborted (Ctrl-C on the command line), no new window starts: the one under way completes, the lease
+   * is released and the report says where it stopped, as at a deadline.
+   */
+  signal?: AbortSignal;
   onProgress?: (progress: ExportProgress) => void;
   now?: () => number;
 }
@@ -162,7 +167,7 @@ export async function exportRange(
   try {
     const windows = planWindows(options.from, options.to);
     for (const [index, window] of windows.entries()) {
-      if (pastDeadline(options.stopAt)) {
+      if (shouldStop(options)) {
         report.stoppedAt = isoOf(window.from);
         break;
       }
@@ -184,7 +189,7 @@ export async function exportRange(
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
       let stoppedAt: string | undefined;
       for (const window of planWindows(options.revisit.from, options.revisit.to)) {
-        if (pastDeadline(options.stopAt)) {
+        if (shouldStop(options)) {
           stoppedAt = isoOf(window.from);
           break;
         }
@@ -218,8 +223,9 @@ interface UnitContext {
   shards: number;
 }
 
-/** Whether the Lambda's deadline (epoch ms) has passed: no new window starts after it. */
-const pastDeadline = (stopAt: number | undefined): boolean => stopAt !== undefined && Date.now() >= stopAt;
+/** Whether the Lambda's deadline (epoch ms) has passed or the run was aborted: no new window starts then. */
+const shouldStop = (options: ExportOptions): boolean =>
+  options.signal?.aborted === true || (options.stopAt !== undefined && Date.now() >= options.stopAt);
 const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
 
 async function exportWindow(

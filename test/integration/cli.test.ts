@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +126,26 @@ describe('xray-lake command', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('ends at once on Ctrl-C when the command does not wait for it (npm start)', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'demo-interrupted-'));
+    const child = spawn(process.execPath, ['bin/xray-lake.mjs', 'demo', '--days', '7', '--out', out], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      // Interrupted once it is simulating.
+      await new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+      const started = Date.now();
+      child.kill('SIGINT');
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      expect(signal ?? code).toBe('SIGINT');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await rm(out, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('xray-lake export', () => {
@@ -213,6 +234,32 @@ describe('xray-lake export', () => {
       const bad = await exportTo(lake, '--redact', 'emails');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/--redact: redaction rule "emails"/);
+    } finally {
+      await local.service.stop();
+      await rm(lake, { recursive: true, force: true });
+    }
+  });
+
+  it('stops after the window under way on Ctrl-C, releasing its lease, and a re-run goes on from there', async () => {
+    const local = await startLocalXRay();
+    const lake = await mkdtemp(join(tmpdir(), 'interrupted-lake-'));
+    try {
+      const from = '2026-11-21T08:00:00Z';
+      const to = '2026-11-21T08:20:00Z';
+      const simulated = await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      expect(simulated.code).toBe(0);
+      const args = ['export', '--lake', lake, '--endpoint', local.endpoint, '--from', from, '--to', to];
+      const stopped = await runCli(args, { interrupt: Promise.resolve() });
+      expect(stopped.code).toBe(130);
+      expect(stopped.err).toMatch(/stopping after the current window/);
+      expect(JSON.parse(stopped.out)).toMatchObject({
+        stoppedAt: '2026-11-21T08:00:00.000Z',
+        tracesExported: 0,
+      });
+      // The lease was released: the next run does not wait for it, and exports the range.
+      const again = await runCli(args);
+      expect(again.code).toBe(0);
+      expect((JSON.parse(again.out) as { tracesExported: number }).tracesExported).toBeGreaterThan(100);
     } finally {
       await local.service.stop();
       await rm(lake, { recursive: true, force: true });

@@ -119,6 +119,13 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
   }
   const client = xrayClientFor(flags.endpoint, flags.region!);
   const bar = progress(io, 'export');
+  // Ctrl-C: the window under way completes and the lease is released, so a re-run (or --resume) goes on at
+  // once from where this one stopped; a second Ctrl-C ends the process.
+  const interrupt = new AbortController();
+  void io.interrupted.then(() => {
+    interrupt.abort();
+    io.err('xray-lake export: stopping after the current window (Ctrl-C again to quit at once)\n');
+  });
   try {
     const report = await exportRange(
       { source: new XRayTraceSource(client), store },
@@ -129,6 +136,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
         fetch: { maxConcurrency: flags.concurrency!, initialConcurrency: Math.min(4, flags.concurrency!) },
         // A bounded backfill (--from/--to) does not move the live checkpoint; a run to the live edge does.
         advanceCheckpoint: flags.to === undefined,
+        signal: interrupt.signal,
         ...(range.revisit && { revisit: range.revisit }),
         ...(redactor && { redact: redactor }),
         onProgress: (p) =>
@@ -142,6 +150,8 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
       `${report.tracesExported.toLocaleString('en-US')} traces exported, ${report.tracesAlreadyCurrent.toLocaleString('en-US')} already current, ${report.quarantinedDocuments} documents quarantined, in ${report.seconds}s`,
     );
     io.out(`${JSON.stringify(report, null, 2)}\n`);
+    // 130: stopped by Ctrl-C, as a shell reports a command that SIGINT ended.
+    if (interrupt.signal.aborted) return 130;
     return report.unprocessedTraceIds.length > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof ExportError || error instanceof RetriesExhaustedError) {
