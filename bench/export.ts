@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xrayClientFor } from '../lib/cli/io.js';
 import { exportRange } from '../lib/export/run.js';
-import { encodeParquet } from '../lib/lake/parquet.js';
+import { encodeParquet, encodeParquetReference } from '../lib/lake/parquet.js';
 import { type SegmentRow, type TraceRow, traceToRows } from '../lib/lake/schema.js';
 import { TrafficGenerator } from '../lib/local/simulator/generate.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../lib/local/simulator/scenario.js';
@@ -243,6 +243,10 @@ function stages() {
     });
     time('encode the traces table (Parquet, gzip)', () => encodeParquet('traces', traceRows));
     time('encode the segments table (Parquet, gzip)', () => encodeParquet('segments', segmentRows));
+    // The same bytes through hyparquet-writer's general path, the writer before the lake's own.
+    time('encode the segments table with hyparquet-writer (reference, not in the path)', () =>
+      encodeParquetReference('segments', segmentRows),
+    );
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
   return Object.entries(rounds).map(([name, values]) => ({

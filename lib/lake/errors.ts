@@ -29,3 +29,19 @@ export class RedactionError extends Error {
     );
   }
 }
+
+/**
+ * A value the lake's Parquet writer cannot put in its column: a null in a required column, a string column
+ * holding a number, a timestamp that is not whole milliseconds. Rows come from the schema's converters and
+ * the redaction check, so this is a bug where it is raised; it names the column.
+ */
+export class ParquetWriteError extends Error {
+  override readonly name = 'ParquetWriteError';
+
+  constructor(
+    readonly column: string,
+    problem: string,
+  ) {
+    super(`cannot write column ${column}: ${problem}`);
+  }
+}

@@ -21,6 +21,7 @@ import { ByteWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
 import { ParquetLayoutError } from './errors.js';
 import { type ColumnSpec, COLUMNS, type SegmentRow, type TableName, type TraceRow } from './schema.js';
+import { PAGE_SIZE, writeTable } from './writer.js';
 
 type SchemaElement = Record<string, unknown>;
 
@@ -103,19 +104,32 @@ function encodingOf(column: ColumnSpec): 'DELTA_BYTE_ARRAY' | 'DELTA_BINARY_PACK
 }
 
 /**
+ * Row-group and page sizes. The defaults are the lake's ({@link ROW_GROUP_SIZE}, hyparquet-writer's 1 MiB
+ * pages); tests shrink them to put every boundary in a few rows.
+ */
+export interface Layout {
+  rowGroupSize?: number;
+  pageSize?: number;
+}
+
+/**
  * Encodes rows of a table as one Parquet file. An empty table is a valid file with no row groups.
  *
  * With `keep`, the file begins with those row groups of an existing file of the same table, copied byte for
  * byte (their footer entries moved to their new offsets), and the rows follow as new row groups: a merge
  * that adds traces to an hour file re-encodes only what changed, not the whole hour (see
  * {@link openParquet}). Files are written without page indexes, so a row group is its column chunks alone.
+ *
+ * The bytes are hyparquet-writer's for the same rows ({@link encodeParquetReference}); the lake's own writer
+ * (lib/lake/writer.ts) only makes them 2–3× faster.
  */
 export function encodeParquet<T extends TableName>(
   table: T,
   rows: readonly RowOf<T>[],
   keep?: { file: ParquetFile; groups: readonly number[] },
+  layout: Layout = {},
 ): Uint8Array {
-  const fresh = encodeRows(table, rows);
+  const fresh = encodeRows(table, rows, layout);
   if (!keep || keep.groups.length === 0) return fresh;
   return appendRowGroups(keep.file, keep.groups, openParquet(fresh));
 }
@@ -201,13 +215,47 @@ export function asciiBytes(values: readonly unknown[]): (Uint8Array | null)[] | 
   return out;
 }
 
-function encodeRows(table: TableName, rows: readonly unknown[]): Uint8Array {
+const KV_METADATA = (table: TableName) => [
+  { key: 'xray-lake.table', value: table },
+  { key: 'xray-lake.schema', value: SCHEMA_VERSION },
+];
+const gzip = (input: Uint8Array) => new Uint8Array(gzipSync(input));
+
+function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout): Uint8Array {
+  const columns = COLUMNS[table] as readonly ColumnSpec[];
+  const data = EXTRACTORS[table](rows);
+  return writeTable({
+    schema: SCHEMAS[table],
+    columns: columns.map((spec, c) => ({
+      spec,
+      values: data[c]!,
+      statistics: !NO_STATISTICS.has(spec.name),
+      encoding: encodingOf(spec),
+    })),
+    codec: 'GZIP',
+    compress: gzip,
+    rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
+    pageSize: layout.pageSize ?? PAGE_SIZE,
+    kvMetadata: KV_METADATA(table),
+  });
+}
+
+/**
+ * The same file through hyparquet-writer's general path, which {@link encodeParquet} matches byte for byte
+ * (lib/lake/writer.ts): the reference the tests compare against, and the benchmark's baseline.
+ */
+export function encodeParquetReference(
+  table: TableName,
+  rows: readonly unknown[],
+  layout: Layout = {},
+): Uint8Array {
   const columns = COLUMNS[table] as readonly ColumnSpec[];
   const data = EXTRACTORS[table](rows);
   const columnData = columns.map((column, c) => {
     const encoding = encodingOf(column);
     return {
       name: column.name,
+      // The id columns as bytes, as the lake's files were written before its own writer (same bytes).
       data: (encoding === 'DELTA_BYTE_ARRAY' && asciiBytes(data[c]!)) || data[c]!,
       // No offset index: nothing here reads it (neither DuckDB nor Trino use one without a column index),
       // and without it a row group is one contiguous byte range that a merge can copy.
@@ -220,12 +268,10 @@ function encodeRows(table: TableName, rows: readonly unknown[]): Uint8Array {
     columnData,
     schema: SCHEMAS[table] as never,
     codec: 'GZIP',
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) } as never,
-    rowGroupSize: ROW_GROUP_SIZE,
-    kvMetadata: [
-      { key: 'xray-lake.table', value: table },
-      { key: 'xray-lake.schema', value: SCHEMA_VERSION },
-    ],
+    compressors: { GZIP: gzip } as never,
+    rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
+    pageSize: layout.pageSize ?? PAGE_SIZE,
+    kvMetadata: KV_METADATA(table),
   });
   return new Uint8Array(buffer);
 }
