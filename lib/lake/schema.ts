@@ -8,7 +8,6 @@
  */
 import type { AssembledTrace } from '../xray/assemble.js';
 import { entityOwners, isInProgress } from '../xray/assemble.js';
-import { rootSegment, serviceIdOf } from '../xray/summary.js';
 import type { ApiTraceSummary, EntityFields, SegmentDocument } from '../xray/types.js';
 import { RedactionError } from './errors.js';
 
@@ -227,10 +226,11 @@ export function traceToRows(
   for (const inferred of trace.inferred)
     flatten(trace.id, inferred, inferred, 0, 'inferred', segments, undefined, callerOf(inferred));
 
-  const root = rootSegment(trace);
-  const entry = root ? serviceIdOf(root) : undefined;
-  const all = [...documents, ...trace.inferred];
-  const end = Math.max(...all.map((d) => d.end_time ?? d.start_time));
+  // The summary's entry point is its root segment's service (summary.ts), found there once.
+  const entry = summary.EntryPoint;
+  let end = -Infinity;
+  for (const list of [documents, trace.inferred])
+    for (const document of list) end = Math.max(end, document.end_time ?? document.start_time);
   const annotations: Record<string, string> = {};
   for (const [key, values] of Object.entries(summary.Annotations)) {
     const first = values[0]?.AnnotationValue;
@@ -364,7 +364,8 @@ function flatten(
     stringField(aws, 'bucket_name') ??
     stringField(aws, 'function_name');
   const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(entity.annotations ?? {})) annotations[key] = String(value);
+  const recorded = entity.annotations;
+  if (recorded) for (const key of Object.keys(recorded)) annotations[key] = String(recorded[key]);
   const status = entity.http?.response?.status;
   into.push({
     trace_id: traceId,

@@ -24,7 +24,21 @@ export function serviceIdOf(segment: SegmentDocument): ApiServiceId {
   return id;
 }
 
-const serviceKey = (id: ApiServiceId) => `${id.Name}\u0000${id.Type ?? ''}\u0000${id.AccountId ?? ''}`;
+/**
+ * Adds a service to a list unless one with the same name, type and account is there (then it takes that
+ * one's place, as a Map keyed by them would). Lists of a trace's services hold a handful, so a scan beats
+ * building a string key per segment, which was the largest line of the summary's profile.
+ */
+function addService(services: ApiServiceId[], id: ApiServiceId): void {
+  for (let i = 0; i < services.length; i++) {
+    const other = services[i]!;
+    if (other.Name === id.Name && other.Type === id.Type && other.AccountId === id.AccountId) {
+      services[i] = id;
+      return;
+    }
+  }
+  services.push(id);
+}
 
 /**
  * The trace's root: the segment with no parent in the trace (the entry point). When several qualify
@@ -32,18 +46,79 @@ const serviceKey = (id: ApiServiceId) => `${id.Name}\u0000${id.Type ?? ''}\u0000
  */
 export function rootSegment(trace: AssembledTrace): SegmentDocument | undefined {
   const ids = new Set<string>();
-  for (const segment of trace.segments) collectIds(segment, ids);
-  const candidates = trace.segments.filter((segment) => !segment.parent_id || !ids.has(segment.parent_id));
-  const pool = candidates.length > 0 ? candidates : trace.segments;
-  return pool.reduce<SegmentDocument | undefined>(
-    (best, segment) => (best === undefined || segment.start_time < best.start_time ? segment : best),
-    undefined,
-  );
+  for (const segment of trace.segments) walk(segment, ids);
+  return rootAmong(trace.segments, ids);
 }
 
-function collectIds(entity: EntityFields, into: Set<string>): void {
-  into.add(entity.id);
-  for (const child of entity.subsegments ?? []) collectIds(child, into);
+function rootAmong(
+  segments: readonly SegmentDocument[],
+  ids: ReadonlySet<string>,
+): SegmentDocument | undefined {
+  let root: SegmentDocument | undefined;
+  let earliest: SegmentDocument | undefined;
+  for (const segment of segments) {
+    if (earliest === undefined || segment.start_time < earliest.start_time) earliest = segment;
+    const parentless = !segment.parent_id || !ids.has(segment.parent_id);
+    if (parentless && (root === undefined || segment.start_time < root.start_time)) root = segment;
+  }
+  return root ?? earliest;
+}
+
+/** Flags of an entity tree, as bits: set when the entity or any subsegment below it carries the flag. */
+const THROTTLE = 1;
+const FAULT = 2;
+const ERROR = 4;
+const FLAG_BITS: Record<Flag, number> = { fault: FAULT, error: ERROR };
+
+/** Annotation key → value → the value as first seen and the services that recorded it. */
+type AnnotationIndex = Map<
+  string,
+  Map<AnnotationValue, { value: AnnotationValue; services: ApiServiceId[] }>
+>;
+
+/**
+ * One walk of an entity tree for everything the summary needs of it: its flags (returned), its ids (into
+ * `ids`, for finding the root) and its annotations (into `annotations`, under `service`). The summary
+ * walked each tree five times, once per question.
+ */
+function walk(
+  entity: EntityFields,
+  ids?: Set<string>,
+  annotations?: AnnotationIndex,
+  service?: ApiServiceId,
+): number {
+  let flags =
+    (entity.throttle === true ? THROTTLE : 0) |
+    (entity.fault === true ? FAULT : 0) |
+    (entity.error === true ? ERROR : 0);
+  ids?.add(entity.id);
+  if (annotations && entity.annotations) addAnnotations(annotations, entity.annotations, service!);
+  const children = entity.subsegments;
+  if (children) for (const child of children) flags |= walk(child, ids, annotations, service);
+  return flags;
+}
+
+function addAnnotations(
+  index: AnnotationIndex,
+  annotations: Readonly<Record<string, AnnotationValue>>,
+  service: ApiServiceId,
+): void {
+  for (const key of Object.keys(annotations)) {
+    let values = index.get(key);
+    if (!values) {
+      if (index.size >= INDEXED_ANNOTATIONS_PER_TRACE) continue;
+      values = new Map();
+      index.set(key, values);
+    }
+    // Keyed by the value itself: a Map tells 1 from "1" and true from "true", and holds one NaN and one zero.
+    const value = annotations[key]!;
+    let entry = values.get(value);
+    if (!entry) {
+      entry = { value, services: [] };
+      values.set(value, entry);
+    }
+    addService(entry.services, service);
+  }
 }
 
 /**
@@ -55,15 +130,31 @@ function collectIds(entity: EntityFields, into: Set<string>): void {
  */
 export function summarizeTrace(trace: AssembledTrace, revision = 1): ApiTraceSummary {
   const all = [...trace.segments, ...trace.orphans, ...trace.inferred];
-  const root = rootSegment(trace);
-  const start = Math.min(...all.map((segment) => segment.start_time));
-  const end = Math.max(...all.map((segment) => segment.end_time ?? segment.start_time));
-
-  const services = new Map<string, ApiServiceId>();
-  for (const segment of [...trace.segments, ...trace.inferred]) {
-    const id = serviceIdOf(segment);
-    services.set(serviceKey(id), id);
+  const ids = new Set<string>();
+  const annotations: AnnotationIndex = new Map();
+  const flags = new Array<number>(all.length);
+  let start = Infinity;
+  let end = -Infinity;
+  let anyFlags = 0;
+  let partial = false;
+  const arns = new Set<string>();
+  for (let i = 0; i < all.length; i++) {
+    const segment = all[i]!;
+    // Ids and annotations are the segments' own; orphans and inferred segments only add flags.
+    flags[i] =
+      i < trace.segments.length ? walk(segment, ids, annotations, serviceIdOf(segment)) : walk(segment);
+    anyFlags |= flags[i]!;
+    if (segment.start_time < start) start = segment.start_time;
+    const last = segment.end_time ?? segment.start_time;
+    if (last > end) end = last;
+    if (isInProgress(segment)) partial = true;
+    if (segment.resource_arn) arns.add(segment.resource_arn);
   }
+  const root = rootAmong(trace.segments, ids);
+
+  const services: ApiServiceId[] = [];
+  for (const segment of trace.segments) addService(services, serviceIdOf(segment));
+  for (const segment of trace.inferred) addService(services, serviceIdOf(segment));
 
   const request = root?.http?.request;
   const status = root?.http?.response?.status;
@@ -81,17 +172,15 @@ export function summarizeTrace(trace: AssembledTrace, revision = 1): ApiTraceSum
     ResponseTime: root?.end_time !== undefined ? round(root.end_time - root.start_time) : 0,
     HasFault: root?.fault === true,
     HasError: root?.error === true,
-    HasThrottle: all.some((segment) => segment.throttle === true || hasFlagBelow(segment, 'throttle')),
-    IsPartial: all.some(isInProgress),
+    HasThrottle: (anyFlags & THROTTLE) !== 0,
+    IsPartial: partial,
     Http: http,
-    Annotations: collectAnnotations(trace.segments),
+    Annotations: annotationsOf(annotations),
     Users: collectUsers(trace.segments),
-    ServiceIds: [...services.values()],
-    ResourceARNs: [
-      ...new Set(all.flatMap((segment) => (segment.resource_arn ? [segment.resource_arn] : []))),
-    ].map((arn) => ({ ARN: arn })),
-    FaultRootCauses: rootCauses(trace, root, 'fault'),
-    ErrorRootCauses: rootCauses(trace, root, 'error'),
+    ServiceIds: services,
+    ResourceARNs: [...arns].map((arn) => ({ ARN: arn })),
+    FaultRootCauses: anyFlags & FAULT ? rootCauses(all, flags, root, 'fault') : [],
+    ErrorRootCauses: anyFlags & ERROR ? rootCauses(all, flags, root, 'error') : [],
     Revision: revision,
   };
   if (root) summary.EntryPoint = serviceIdOf(root);
@@ -102,31 +191,12 @@ function hasFlagBelow(entity: EntityFields, flag: 'throttle' | Flag): boolean {
   return (entity.subsegments ?? []).some((child) => child[flag] === true || hasFlagBelow(child, flag));
 }
 
-function collectAnnotations(segments: readonly SegmentDocument[]): Record<string, ApiValueWithServiceIds[]> {
-  // key -> value key -> (value, services)
-  const byKey = new Map<
-    string,
-    Map<string, { value: AnnotationValue; services: Map<string, ApiServiceId> }>
-  >();
-  const visit = (entity: EntityFields, service: ApiServiceId) => {
-    for (const [key, value] of Object.entries(entity.annotations ?? {})) {
-      if (!byKey.has(key) && byKey.size >= INDEXED_ANNOTATIONS_PER_TRACE) continue;
-      const values = byKey.get(key) ?? new Map();
-      byKey.set(key, values);
-      const valueKey = `${typeof value}:${String(value)}`;
-      const entry = values.get(valueKey) ?? { value, services: new Map() };
-      values.set(valueKey, entry);
-      entry.services.set(serviceKey(service), service);
-    }
-    for (const child of entity.subsegments ?? []) visit(child, service);
-  };
-  for (const segment of segments) visit(segment, serviceIdOf(segment));
-
+function annotationsOf(index: AnnotationIndex): Record<string, ApiValueWithServiceIds[]> {
   const result: Record<string, ApiValueWithServiceIds[]> = {};
-  for (const [key, values] of byKey) {
+  for (const [key, values] of index) {
     result[key] = [...values.values()].map(({ value, services }) => ({
       AnnotationValue: apiAnnotationValue(value),
-      ServiceIds: [...services.values()],
+      ServiceIds: services,
     }));
   }
   return result;
@@ -140,15 +210,14 @@ export function apiAnnotationValue(value: AnnotationValue): ApiAnnotationValue {
 }
 
 function collectUsers(segments: readonly SegmentDocument[]): ApiTraceSummary['Users'] {
-  const users = new Map<string, Map<string, ApiServiceId>>();
+  const users = new Map<string, ApiServiceId[]>();
   for (const segment of segments) {
     if (!segment.user) continue;
-    const services = users.get(segment.user) ?? new Map();
-    users.set(segment.user, services);
-    const id = serviceIdOf(segment);
-    services.set(serviceKey(id), id);
+    let services = users.get(segment.user);
+    if (!services) users.set(segment.user, (services = []));
+    addService(services, serviceIdOf(segment));
   }
-  return [...users].map(([UserName, services]) => ({ UserName, ServiceIds: [...services.values()] }));
+  return [...users].map(([UserName, services]) => ({ UserName, ServiceIds: services }));
 }
 
 /**
@@ -156,9 +225,13 @@ function collectUsers(segments: readonly SegmentDocument[]): ApiTraceSummary['Us
  * does — the farthest downstream — each with the entity path from the segment to its deepest flagged
  * subsegment and that subsegment's exceptions.
  */
-function rootCauses(trace: AssembledTrace, root: SegmentDocument | undefined, flag: Flag): ApiRootCause[] {
-  const nodes = [...trace.segments, ...trace.orphans, ...trace.inferred];
-  const flagged = nodes.filter((segment) => segment[flag] === true || hasFlagBelow(segment, flag));
+function rootCauses(
+  nodes: readonly SegmentDocument[],
+  flags: readonly number[],
+  root: SegmentDocument | undefined,
+  flag: Flag,
+): ApiRootCause[] {
+  const flagged = nodes.filter((_, i) => (flags[i]! & FLAG_BITS[flag]) !== 0);
   if (flagged.length === 0) return [];
 
   const ownerOf = entityOwners(nodes);

@@ -124,6 +124,56 @@ describe('summarizeTrace', () => {
     expect(summary.FaultRootCauses).toEqual([]);
   });
 
+  it('lists each service once by name, type and account, in order of first appearance', () => {
+    const id = traceId();
+    const api = segment({ trace_id: id, name: 'api', user: 'alice', annotations: { tenant: 'acme', n: 1 } });
+    const documents = [
+      api,
+      segment({
+        trace_id: id,
+        name: 'api',
+        parent_id: api.id,
+        user: 'alice',
+        annotations: { tenant: 'acme' },
+      }),
+      segment({
+        trace_id: id,
+        name: 'worker',
+        origin: 'AWS::ECS::Container',
+        parent_id: api.id,
+        annotations: { n: '1' },
+      }),
+      segment({ trace_id: id, name: 'api', origin: 'AWS::EC2::Instance', parent_id: api.id, user: 'alice' }),
+      segment({
+        trace_id: id,
+        name: 'worker',
+        origin: 'AWS::ECS::Container',
+        parent_id: api.id,
+        aws: { account_id: '123456789012' },
+      }),
+    ];
+    const summary = summarizeTrace(assembleTrace(id, documents));
+    const api2 = { Name: 'api', Names: ['api'], Type: 'AWS::EC2::Instance' };
+    const worker = { Name: 'worker', Names: ['worker'], Type: 'AWS::ECS::Container' };
+    expect(summary.ServiceIds).toEqual([
+      { Name: 'api', Names: ['api'] },
+      worker,
+      api2,
+      { ...worker, AccountId: '123456789012' },
+    ]);
+    expect(summary.Users).toEqual([
+      { UserName: 'alice', ServiceIds: [{ Name: 'api', Names: ['api'] }, api2] },
+    ]);
+    expect(summary.Annotations.tenant).toEqual([
+      { AnnotationValue: { StringValue: 'acme' }, ServiceIds: [{ Name: 'api', Names: ['api'] }] },
+    ]);
+    // 1 and "1" are two values of one key.
+    expect(summary.Annotations.n).toEqual([
+      { AnnotationValue: { NumberValue: 1 }, ServiceIds: [{ Name: 'api', Names: ['api'] }] },
+      { AnnotationValue: { StringValue: '1' }, ServiceIds: [worker] },
+    ]);
+  });
+
   it('collects users with their services', () => {
     const id = traceId();
     const summary = summarizeTrace(assembleTrace(id, [segment({ trace_id: id, user: 'alice' })]));
