@@ -62,8 +62,12 @@ export interface LocalXRayOptions {
   now?: () => number;
   /** Source of randomness for fault injection, so tests can be exact. */
   random?: () => number;
-  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Receives the service's events; `level` is `info` unless the event says something failed or was refused. */
+  log?: (event: string, fields: Record<string, unknown>, level: LogLevel) => void;
 }
+
+/** How much an event of the service matters to whoever reads its log. */
+export type LogLevel = 'info' | 'warn' | 'error';
 
 /** Counts of what the service did, for tests, benchmarks and the demo's progress. */
 export interface LocalXRayStats {
@@ -85,7 +89,7 @@ export class LocalXRayService {
   readonly store: TraceStore;
   private readonly limiter: RateLimiter;
   private readonly random: () => number;
-  private readonly log: (event: string, fields: Record<string, unknown>) => void;
+  private readonly log: (event: string, fields: Record<string, unknown>, level?: LogLevel) => void;
   private http?: Server;
   private udp?: Socket;
   private segmentLog?: SegmentLog;
@@ -107,7 +111,8 @@ export class LocalXRayService {
     this.store = new TraceStore(storeOptions);
     this.limiter = new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS);
     this.random = options.random ?? Math.random;
-    this.log = options.log ?? (() => {});
+    const log = options.log;
+    this.log = log ? (event, fields, level = 'info') => log(event, fields, level) : () => {};
   }
 
   /** Starts HTTP and UDP; resolves with the endpoint URL once both listen. */
@@ -115,10 +120,14 @@ export class LocalXRayService {
     const host = this.options.host ?? '127.0.0.1';
     if (this.options.dataDir) {
       this.segmentLog = new SegmentLog(this.options.dataDir, (error) =>
-        this.log('data-log-failed', {
-          error: error.message,
-          note: 'serving from memory: documents from now on are not kept across a restart',
-        }),
+        this.log(
+          'data-log-failed',
+          {
+            error: error.message,
+            note: 'serving from memory: documents from now on are not kept across a restart',
+          },
+          'error',
+        ),
       );
       const replayed = await this.segmentLog.replay({
         document: (text, receivedAt) => {
@@ -161,7 +170,7 @@ export class LocalXRayService {
     this.expiryTimer = setInterval(() => {
       this.store.expire();
       void this.compactLog().catch((error: unknown) =>
-        this.log('log-compaction-failed', { error: String(error) }),
+        this.log('log-compaction-failed', { error: String(error) }, 'error'),
       );
     }, 60_000).unref();
     return { endpoint: `http://${host}:${port}`, port };
@@ -254,11 +263,11 @@ export class LocalXRayService {
     const datagram = parseDaemonDatagram(message);
     if (!datagram.ok) {
       this.counters.rejectedDocuments++;
-      this.log('udp-rejected', { problem: datagram.problem });
+      this.log('udp-rejected', { problem: datagram.problem }, 'warn');
       return;
     }
     const unprocessed = this.putDocuments([datagram.document]);
-    if (unprocessed.length > 0) this.log('udp-rejected', { problem: unprocessed[0]!.Message });
+    if (unprocessed.length > 0) this.log('udp-rejected', { problem: unprocessed[0]!.Message }, 'warn');
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -284,7 +293,7 @@ export class LocalXRayService {
         response.setHeader('x-amzn-ErrorType', error.errorType);
         return send(response, error.status, { Message: error.message, message: error.message });
       }
-      this.log('internal-error', { operation, error: String(error) });
+      this.log('internal-error', { operation, error: String(error) }, 'error');
       response.setHeader('x-amzn-ErrorType', 'InternalFailure');
       send(response, 500, { Message: 'Internal failure' });
     }

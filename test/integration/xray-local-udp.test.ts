@@ -23,8 +23,9 @@ async function until<T>(read: () => Promise<T | undefined>, what: string, timeou
 
 describe('xray-local over the daemon protocol (UDP)', () => {
   let started: Awaited<ReturnType<typeof startLocalXRay>>;
+  const logged: { event: string; level: string }[] = [];
   beforeAll(async () => {
-    started = await startLocalXRay();
+    started = await startLocalXRay({ log: (event, _fields, level) => logged.push({ event, level }) });
     AWSXRay.setDaemonAddress(`127.0.0.1:${started.port}`);
     AWSXRay.setLogger({ error: () => {}, warn: () => {}, info: () => {}, debug: () => {} });
   });
@@ -75,6 +76,11 @@ describe('xray-local over the daemon protocol (UDP)', () => {
         'the good datagram',
       );
       expect(started.service.stats().rejectedDocuments - before).toBe(2);
+      // Logged as warnings, not as the service's routine info lines.
+      expect(logged.filter((line) => line.event === 'udp-rejected')).toEqual([
+        { event: 'udp-rejected', level: 'warn' },
+        { event: 'udp-rejected', level: 'warn' },
+      ]);
     } finally {
       socket.close();
     }

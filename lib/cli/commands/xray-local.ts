@@ -79,7 +79,7 @@ export async function runXRayLocal(argv: readonly string[], io: CommandIO): Prom
     errorRate: flags['error-rate']!,
     latencyMs: flags['latency-ms']!,
     retentionDays: flags['retention-days']!,
-    log: (event, fields) => io.err(`${JSON.stringify({ level: 'info', event, ...fields })}\n`),
+    log: (event, fields, level) => io.err(`${JSON.stringify({ level, event, ...fields })}\n`),
   });
   const { endpoint, port } = await service.start();
   io.out(
