@@ -44,7 +44,8 @@ export function isInProgress(entity: EntityFields): boolean {
 }
 
 /**
- * Puts a trace together from a bag of its documents, in arrival order.
+ * Puts a trace together from a bag of its documents. The result does not depend on their order, except
+ * that of two documents under one id the later one counts:
  *
  * - A document sent again under the same id replaces the earlier one, except that an in-progress
  *   document never replaces a complete one (the SDKs emit in-progress first, complete last).
@@ -69,6 +70,10 @@ export function assembleTrace(traceId: string, documents: readonly SegmentDocume
     if (document.type === 'subsegment') pending.push(document);
     else segments.push(document);
   }
+  // Arrival order is the network's, not the trace's: two reads of one trace (two exports, xray-local and
+  // X-Ray) must give the same assembly, down to which of two conflicting annotation values comes first.
+  segments.sort(byStart);
+  pending.sort(byStart);
 
   if (pending.length > 0) {
     // Attaching mutates subsegment lists, so the segments are copied first; the common case (no
@@ -99,6 +104,11 @@ export function assembleTrace(traceId: string, documents: readonly SegmentDocume
   const orphans = pending;
   const inferred = inferSegments(traceId, segments, orphans);
   return { id: traceId, segments, inferred, orphans };
+}
+
+/** Documents by start time, then id: an order that does not depend on when they arrived. */
+function byStart(a: SegmentDocument, b: SegmentDocument): number {
+  return a.start_time - b.start_time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function indexEntities(entity: EntityFields, into: Map<string, EntityFields>): void {

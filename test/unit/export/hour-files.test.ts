@@ -44,7 +44,12 @@ const withPut = (inner: ObjectStore, put: ObjectStore['put']): ObjectStore => ({
 function trace(start: number, spans = 2): SegmentDocument[] {
   const root = segment({ start_time: start });
   const children = Array.from({ length: spans - 1 }, (_, i) =>
-    segment({ trace_id: root.trace_id, name: `worker-${i}`, parent_id: root.id, start_time: start + i / 10 }),
+    segment({
+      trace_id: root.trace_id,
+      name: `worker-${i}`,
+      parent_id: root.id,
+      start_time: start + (i + 1) / 10,
+    }),
   );
   return [root, ...children];
 }

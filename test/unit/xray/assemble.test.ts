@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { encodeParquet } from '../../../lib/lake/parquet.js';
+import { traceToRows } from '../../../lib/lake/schema.js';
+import { TrafficGenerator } from '../../../lib/local/simulator/generate.js';
+import { Random } from '../../../lib/local/simulator/random.js';
+import { DEFAULT_SCENARIO } from '../../../lib/local/simulator/scenario.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
+import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
 import { dynamoCall, entityId, segment, subsegment, traceId } from '../../helpers/segments.js';
 
@@ -97,6 +103,44 @@ describe('assembleTrace', () => {
     expect(assembleTrace(id, [root, callee]).inferred.map((s) => s.id)).toEqual(
       trace.inferred.map((s) => s.id),
     );
+  });
+
+  it('gives the same trace, rows and file bytes whatever order the documents arrive in', () => {
+    const random = new Random(4);
+    const generator = new TrafficGenerator(DEFAULT_SCENARIO, [], 4);
+    const exported = (order: (documents: SegmentDocument[]) => SegmentDocument[]) => {
+      const rows = generator.minute(29_400_000).flatMap((trace) => {
+        const assembled = assembleTrace(trace.id, order([...trace.documents]));
+        return [traceToRows(assembled, summarizeTrace(assembled), { exportedAt: 0 })];
+      });
+      return {
+        rows,
+        traces: encodeParquet(
+          'traces',
+          rows.map((r) => r.trace),
+        ),
+        segments: encodeParquet(
+          'segments',
+          rows.flatMap((r) => r.segments),
+        ),
+      };
+    };
+    const shuffle = (documents: SegmentDocument[]) => {
+      for (let i = documents.length - 1; i > 0; i--) {
+        const j = Math.floor(random.next() * (i + 1));
+        [documents[i], documents[j]] = [documents[j]!, documents[i]!];
+      }
+      return documents;
+    };
+    const inOrder = exported((documents) => documents);
+    const reversed = exported((documents) => documents.reverse());
+    const shuffled = exported(shuffle);
+    expect(inOrder.rows.length).toBeGreaterThan(3);
+    // Conflicting annotation values (a trace's first recorded value wins) are where order showed.
+    expect(reversed.rows).toEqual(inOrder.rows);
+    expect(shuffled.rows).toEqual(inOrder.rows);
+    expect(Buffer.from(shuffled.segments).equals(Buffer.from(inOrder.segments))).toBe(true);
+    expect(Buffer.from(shuffled.traces).equals(Buffer.from(inOrder.traces))).toBe(true);
   });
 
   it('leaves its input documents unchanged', () => {

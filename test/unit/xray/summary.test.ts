@@ -54,10 +54,16 @@ describe('summarizeTrace', () => {
 
   it('groups annotation values with the services that recorded them', () => {
     const id = traceId();
-    const root = segment({ trace_id: id, name: 'api', annotations: { tenant: 'acme', retries: 2 } });
+    const root = segment({
+      trace_id: id,
+      name: 'api',
+      start_time: 1_700_000_000,
+      annotations: { tenant: 'acme', retries: 2 },
+    });
     const callee = segment({
       trace_id: id,
       name: 'payments',
+      start_time: 1_700_000_000.1,
       parent_id: root.id,
       annotations: { tenant: 'acme', paid: true },
     });
@@ -124,13 +130,21 @@ describe('summarizeTrace', () => {
     expect(summary.FaultRootCauses).toEqual([]);
   });
 
-  it('lists each service once by name, type and account, in order of first appearance', () => {
+  it("lists each service once by name, type and account, in order of their segments' start times", () => {
     const id = traceId();
-    const api = segment({ trace_id: id, name: 'api', user: 'alice', annotations: { tenant: 'acme', n: 1 } });
+    const t = 1_700_000_000;
+    const api = segment({
+      trace_id: id,
+      name: 'api',
+      start_time: t,
+      user: 'alice',
+      annotations: { tenant: 'acme', n: 1 },
+    });
     const documents = [
       api,
       segment({
         trace_id: id,
+        start_time: t + 1,
         name: 'api',
         parent_id: api.id,
         user: 'alice',
@@ -138,14 +152,23 @@ describe('summarizeTrace', () => {
       }),
       segment({
         trace_id: id,
+        start_time: t + 2,
         name: 'worker',
         origin: 'AWS::ECS::Container',
         parent_id: api.id,
         annotations: { n: '1' },
       }),
-      segment({ trace_id: id, name: 'api', origin: 'AWS::EC2::Instance', parent_id: api.id, user: 'alice' }),
       segment({
         trace_id: id,
+        start_time: t + 3,
+        name: 'api',
+        origin: 'AWS::EC2::Instance',
+        parent_id: api.id,
+        user: 'alice',
+      }),
+      segment({
+        trace_id: id,
+        start_time: t + 4,
         name: 'worker',
         origin: 'AWS::ECS::Container',
         parent_id: api.id,
