@@ -12,7 +12,8 @@
  * dictionary order, page boundaries, encodings, statistics, page headers and footer, which it still
  * writes through the library's own functions), so its files are the library's files: the tests compare
  * the two writers' bytes on simulator, randomized and edge-case tables, and hyparquet-writer stays the
- * reference (`encodeParquetReference` in parquet.ts).
+ * reference (`encodeParquetReference` in parquet.ts). An upgrade of the library that changes any of those
+ * decisions fails those tests, which is the point: the lockfile pins 0.17, and the two move together.
  *
  * What it does not do, because the lake never asks: page indexes, bloom filters, other codecs than the
  * one given, FLOAT, DECIMAL, FIXED_LEN_BYTE_ARRAY, structs, nesting other than the two above.
@@ -78,7 +79,7 @@ export interface WriteTableOptions {
  * a `DataView` call per byte.
  */
 class Output extends ByteWriter {
-  bytes = new Uint8Array(this.buffer);
+  bytes: Uint8Array;
   constructor(size = 1 << 16) {
     super(size);
     this.bytes = new Uint8Array(this.buffer);
@@ -155,6 +156,8 @@ type ChunkOptions = Pick<ColumnInput, 'statistics' | 'encoding'> & {
 export function writeTable(options: WriteTableOptions): Uint8Array {
   const { columns, schema, rowGroupSize } = options;
   const rows = columns[0]?.values.length ?? 0;
+  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1)
+    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
   for (const column of columns)
     if (column.values.length !== rows)
       throw new ParquetWriteError(
@@ -171,7 +174,7 @@ export function writeTable(options: WriteTableOptions): Uint8Array {
     for (const column of columns) {
       const slice =
         start === 0 && end === rows ? (column.values as unknown[]) : column.values.slice(start, end);
-      for (const leaf of leavesOf(column.spec, slice, schema))
+      for (const leaf of leavesOf(column.spec, slice, schema, start))
         chunks.push(
           writeChunk(out, leaf, {
             name: column.spec.name,
@@ -222,17 +225,18 @@ function subtreeSize(schema: readonly Json[], index: number): number {
   return size;
 }
 
+/** `row` counts from the table's first row. */
 function requiredNull(name: string, row: number): ParquetWriteError {
   return new ParquetWriteError(name, `null in row ${row} of a required column`);
 }
 
 /** A column's leaves for a row group: one for flat columns, the element of a list, a map's key and value. */
-function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[]): Leaf[] {
+function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[], firstRow: number): Leaf[] {
   const elements = elementsOf(schema, spec.name);
   const n = values.length;
   if (spec.type !== 'list<string>' && spec.type !== 'map<string,string>') {
     if (!spec.nullable) {
-      for (let i = 0; i < n; i++) if (absent(values[i])) throw requiredNull(spec.name, i);
+      for (let i = 0; i < n; i++) if (absent(values[i])) throw requiredNull(spec.name, firstRow + i);
       return [
         { path: [spec.name], element: elements[0]!, values, maxDefinition: 0, maxRepetition: 0, nulls: 0 },
       ];
@@ -265,14 +269,15 @@ function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[]):
   let itemNulls = 0;
   for (let row = 0; row < n; row++) {
     const value = values[row];
-    if (absent(value)) throw requiredNull(spec.name, row);
+    if (absent(value)) throw requiredNull(spec.name, firstRow + row);
     let entries: (readonly [unknown, unknown])[] | readonly unknown[];
     if (isMap) {
       if (value instanceof Map) entries = [...(value as Map<unknown, unknown>).entries()];
       else if (typeof value === 'object' && !Array.isArray(value)) entries = Object.entries(value);
-      else throw new ParquetWriteError(spec.name, `row ${row} is not a map`);
+      else throw new ParquetWriteError(spec.name, `row ${firstRow + row} is not a map`);
     } else {
-      if (!Array.isArray(value)) throw new ParquetWriteError(spec.name, `row ${row} is not a list`);
+      if (!Array.isArray(value))
+        throw new ParquetWriteError(spec.name, `row ${firstRow + row} is not a list`);
       entries = value;
     }
     if (entries.length === 0) {
@@ -289,7 +294,7 @@ function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[]):
     }
     for (let i = 0; i < entries.length; i++) {
       const key = isMap ? (entries[i] as readonly [unknown, unknown])[0] : entries[i];
-      if (absent(key)) throw requiredNull(spec.name, row);
+      if (absent(key)) throw requiredNull(spec.name, firstRow + row);
       keys.push(key);
       keyDefinition.push(1);
       if (isMap) {

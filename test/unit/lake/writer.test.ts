@@ -123,4 +123,24 @@ describe("the lake's Parquet writer", () => {
     expect(attempt({ annotations: ['a'] })).toThrow(/column annotations: row 0 is not a map/);
     expect(SEGMENT_COLUMNS.find((c) => c.name === 'annotations')?.nullable).toBe(false);
   });
+
+  it('names the bad row by its place in the table, not in its row group', () => {
+    const rows = randomRows('segments', 9, 7);
+    const bad = rows.map((row, i) => (i === 5 ? { ...row, service: null } : row));
+    expect(() =>
+      encodeParquet('segments', bad as never, undefined, { rowGroupSize: 2, pageSize: 512 }),
+    ).toThrow(/column service: null in row 5 of a required column/);
+    const notMap = rows.map((row, i) => (i === 6 ? { ...row, annotations: 'x' } : row));
+    expect(() =>
+      encodeParquet('segments', notMap as never, undefined, { rowGroupSize: 4, pageSize: 512 }),
+    ).toThrow(/column annotations: row 6 is not a map/);
+  });
+
+  it('refuses a row group size that is not a positive integer', () => {
+    const rows = randomRows('traces', 10, 3);
+    for (const rowGroupSize of [0, -1, 1.5, Number.NaN])
+      expect(() =>
+        encodeParquet('traces', rows as never, undefined, { rowGroupSize, pageSize: 512 }),
+      ).toThrow(/rowGroupSize must be a positive integer/);
+  });
 });
