@@ -3,10 +3,12 @@
  * 1,000 services × 14 days (speed).
  */
 import { bandAloneRule, noiseModelRule, runNab } from './detect-nab.js';
-import { runScenarios, scenarioTable } from './detect-scenarios.js';
+import { NIGHT_WEEKS, runScenarios, scenarioTable } from './detect-scenarios.js';
 import { runDetectSpeeds } from './detect-speed.js';
 
 console.table(scenarioTable(await runScenarios(5, '/tmp/xray-lake-bench-scenarios')));
+console.log('night weeks (the low-traffic incident starting between 02:00 and 04:00 UTC):');
+console.table(scenarioTable(await runScenarios(NIGHT_WEEKS, '/tmp/xray-lake-bench-scenarios')));
 console.table(runNab().summary);
 console.log("NAB with the band alone (ownRateAlpha=1: no series' own anomaly rate):");
 const { thresholds: __, ...bandAlone } = runNab(bandAloneRule).summary;

@@ -652,18 +652,23 @@ export class Detector {
     const baseline = { requests: requestsSum, failures: failuresSum };
     if (rateAnomalous(k, score, o.rateAlpha, o))
       return anomalous(rateVerdict({ requests: b.requests, failures: k }, baseline, this.detector));
-    // Low traffic: the last rateWindowBuckets buckets together, when this bucket's own failures are at
-    // least unusual on their own (else a past burst would keep the window anomalous after it ended).
+    // Low traffic: the last rateWindowBuckets buckets with requests together (no further back than
+    // rateWindowMaxBuckets), when this bucket's own failures are at least unusual on their own (else a past
+    // burst would keep the window anomalous after it ended).
     if (b.requests * p >= o.rateMinFailures || rateScore(k, b.requests, p) < WINDOW_BUCKET_MIN_SCORE)
       return undefined;
     let n = b.requests;
     let kw = k;
-    for (let i = 1; i < o.rateWindowBuckets; i++) {
+    let taken = 1;
+    for (let i = 1; i < o.rateWindowMaxBuckets && taken < o.rateWindowBuckets; i++) {
       const prior = t - i * BUCKET_SECONDS;
       if (!history.has(prior)) continue;
       const s = history.slot(prior);
-      n += history.requestsAt(s);
+      const requests = history.requestsAt(s);
+      if (requests === 0) continue;
+      n += requests;
       kw += history.failuresAt(s, c);
+      taken++;
     }
     if (!rateAnomalous(kw, rateScore(kw, n, p), o.rateWindowAlpha, o)) return undefined;
     return anomalous(

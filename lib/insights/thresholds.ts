@@ -52,6 +52,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   seasonalWidthBuckets: { min: 0, max: 12, integer: true },
   recentBuckets: BUCKETS,
   rateWindowBuckets: { min: 1, max: 288, integer: true },
+  rateWindowMaxBuckets: { min: 1, max: 2016, integer: true },
   rateWindowAlpha: ALPHA,
   holdFactor: { min: 0.01, max: 1 },
   openAfter: { min: 1, max: 288, integer: true },

@@ -286,6 +286,26 @@ describe('detectInsights', () => {
     expect(Date.parse(opened[0]!.Time) / 1000).toBeLessThanOrEqual(at(50));
   });
 
+  it('opens at night on a quiet service whose failing requests come one every three buckets', () => {
+    // A request every 15 minutes, all fine, then from bucket 40 each failing: six 5-minute buckets hold two
+    // requests, so only a window of the last buckets with requests can reach rateMinFailures.
+    const night = (i: number) =>
+      i % 3 !== 0
+        ? { requests: 0, errors: 0, faults: 0, p95: null }
+        : { requests: 1, errors: 0, faults: i >= 40 ? 1 : 0, p95: null };
+    const buckets = series('reports', 80, night).filter((b) => b.requests > 0);
+    const openings = (detector = {}) =>
+      detectInsights(buckets, { from: at(12), to: at(80), detector }).filter(
+        (e) => e.Detail.State === 'ACTIVE' && e.Detail.Categories[0] === 'FAULT',
+      );
+    const opened = openings();
+    expect(opened).toHaveLength(1);
+    // The third failing request (bucket 48) makes a window anomalous, the fourth (51) a second time.
+    expect(Date.parse(opened[0]!.Time) / 1000).toBe(at(51));
+    // Looking back only 6 buckets, the window holds two requests again and nothing opens.
+    expect(openings({ rateWindowMaxBuckets: 6 })).toEqual([]);
+  });
+
   it('resumed from its saved state, emits exactly what one continuous run does', () => {
     const edges = [{ caller: 'checkout', callee: 'payments' }];
     const buckets = [
