@@ -1,6 +1,6 @@
 import { ExportError } from '../export/errors.js';
 import { InsightsError } from '../insights/errors.js';
-import { ParquetLayoutError, RedactionError } from '../lake/errors.js';
+import { ParquetLayoutError, RedactionError, UnreadableLakeFileError } from '../lake/errors.js';
 import { LocalServiceError } from '../local/errors.js';
 import { QueryError } from '../query/errors.js';
 import { StoreError } from '../store/errors.js';
@@ -145,6 +145,7 @@ const OPERATIONAL_ERRORS = [
   XRayModelError,
   ParquetLayoutError,
   RedactionError,
+  UnreadableLakeFileError,
 ];
 
 /** An error's message followed by its causes' (ENOTDIR and the like), each once. */

@@ -45,3 +45,25 @@ export class ParquetWriteError extends Error {
     super(`cannot write column ${column}: ${problem}`);
   }
 }
+
+/**
+ * A lake file that a merge must read first is not one the lake can read: truncated, overwritten by another
+ * tool, corrupted. The merge stops instead of writing over it, because what it holds may be recoverable and
+ * may no longer be in X-Ray; the message names the object and says how to go on.
+ */
+export class UnreadableLakeFileError extends Error {
+  override readonly name = 'UnreadableLakeFileError';
+
+  constructor(
+    /** Where the file is: the store's location and the key. */
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot read the lake file ${file}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Nothing was written over it. Restore it (from an earlier S3 object version, say) or move it aside, ' +
+        'then export its hour again with --from/--to (X-Ray keeps traces for 30 days)',
+      { cause },
+    );
+  }
+}

@@ -1,4 +1,5 @@
 import { PreconditionFailedError } from '../store/errors.js';
+import { UnreadableLakeFileError } from './errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import {
   decodeParquetColumns,
@@ -71,12 +72,24 @@ export async function readRevisions(
   partitionPath: string,
   shard: number,
 ): Promise<Map<string, number>> {
-  const object = await store.get(partKey('traces', partitionPath, shard));
+  const key = partKey('traces', partitionPath, shard);
+  const object = await store.get(key);
   const revisions = new Map<string, number>();
   if (!object) return revisions;
-  for (const row of await decodeParquetColumns('traces', object.body, ['trace_id', 'revision']))
-    revisions.set(row.trace_id, row.revision);
+  const rows = await reading(store, key, () =>
+    decodeParquetColumns('traces', object.body, ['trace_id', 'revision']),
+  );
+  for (const row of rows) revisions.set(row.trace_id, row.revision);
   return revisions;
+}
+
+/** Runs `read` over the lake file at `key`, naming the file in whatever it throws. */
+async function reading<T>(store: ObjectStore, key: string, read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new UnreadableLakeFileError(`${store.location}/${key}`, error);
+  }
 }
 
 /**
@@ -141,15 +154,16 @@ async function mergeOne(
   let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
     const [tracesObject, segmentsObject] = await Promise.all([store.get(tracesKey), store.get(segmentsKey)]);
-    const tracesFile = tracesObject ? openParquet(tracesObject.body) : undefined;
-    const segmentsFile = segmentsObject ? openParquet(segmentsObject.body) : undefined;
+    const tracesFile = tracesObject
+      ? await reading(store, tracesKey, () => openParquet(tracesObject.body))
+      : undefined;
+    const segmentsFile = segmentsObject
+      ? await reading(store, segmentsKey, () => openParquet(segmentsObject.body))
+      : undefined;
     const index = tracesFile
-      ? await decodeParquetColumns('traces', tracesFile, [
-          'trace_id',
-          'revision',
-          'segment_count',
-          'start_time',
-        ])
+      ? await reading(store, tracesKey, () =>
+          decodeParquetColumns('traces', tracesFile, ['trace_id', 'revision', 'segment_count', 'start_time']),
+        )
       : [];
     const existing = new Map(index.map((row, i) => [row.trace_id, { ...row, row: i }]));
     const replacing = [...offered.values()].filter((rows) => {
@@ -166,21 +180,25 @@ async function mergeOne(
         conflicts,
       };
     const replaced = new Set(replacing.map((rows) => rows.trace.trace_id));
-    const plan = await planMerge(tracesFile, segmentsFile, index, existing, replaced, keepRows);
+    const plan = await planMerge(tracesFile, segmentsFile, index, existing, replaced, keepRows, () =>
+      reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
+    );
 
     const keptTraces = tracesFile
-      ? (await decodeRowGroups('traces', tracesFile, plan.traces.rewrite)).filter(
-          (row) => !replaced.has(row.trace_id),
-        )
+      ? (
+          await reading(store, tracesKey, () => decodeRowGroups('traces', tracesFile, plan.traces.rewrite))
+        ).filter((row) => !replaced.has(row.trace_id))
       : [];
     const traceRows: TraceRow[] = [...keptTraces, ...replacing.map((rows) => rows.trace)];
     traceRows.sort((a, b) => byStart(a.start_time, a.trace_id, b.start_time, b.trace_id));
     // The re-encoded segment rows: those of traces kept from the groups being rewritten, then the replacing
     // traces'. Rows of a trace the traces file lacks (left by a run stopped between its writes) are dropped.
     const keptSegments = segmentsFile
-      ? (await decodeRowGroups('segments', segmentsFile, plan.segments.rewrite)).filter(
-          (row) => !replaced.has(row.trace_id) && existing.has(row.trace_id),
-        )
+      ? (
+          await reading(store, segmentsKey, () =>
+            decodeRowGroups('segments', segmentsFile, plan.segments.rewrite),
+          )
+        ).filter((row) => !replaced.has(row.trace_id) && existing.has(row.trace_id))
       : [];
     const byTrace = new Map<string, SegmentRow[]>();
     for (const row of keptSegments) push(byTrace, row.trace_id, row);
@@ -227,6 +245,8 @@ async function planMerge(
   existing: ReadonlyMap<string, { row: number }>,
   replaced: ReadonlySet<string>,
   keepRows: { traces: number; segments: number },
+  /** The segments file's trace ids, row by row (read only when a trace is replaced). */
+  segmentTraceIds: () => Promise<readonly { trace_id: string }[]>,
 ): Promise<MergePlan> {
   const everything = (file: ParquetFile | undefined): TablePlan => ({
     rewrite: file ? file.groupRows.map((_, g) => g) : [],
@@ -248,7 +268,7 @@ async function planMerge(
   const segmentsRewrite = new Set<number>();
   if (replacedRows.length > 0) {
     // Where the replaced traces' segments are: one column read, only when a trace is replaced (late data).
-    const ids = await decodeParquetColumns('segments', segmentsFile, ['trace_id']);
+    const ids = await segmentTraceIds();
     const rows = ids.flatMap((row, i) => (replaced.has(row.trace_id) ? [i] : []));
     for (const g of groupsOf(segmentsFile, rows)) segmentsRewrite.add(g);
   }

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -234,6 +234,50 @@ describe('xray-lake export', () => {
       const bad = await exportTo(lake, '--redact', 'emails');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/--redact: redaction rule "emails"/);
+    } finally {
+      await local.service.stop();
+      await rm(lake, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at a lake file it cannot read, naming it, and recovers once the file is moved aside', async () => {
+    const local = await startLocalXRay();
+    const lake = await mkdtemp(join(tmpdir(), 'damaged-lake-'));
+    try {
+      const from = '2026-11-21T08:00:00Z';
+      const to = '2026-11-21T08:10:00Z';
+      await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      const exportAgain = () =>
+        runCli(['export', '--lake', lake, '--endpoint', local.endpoint, '--from', from, '--to', to]);
+      expect((await exportAgain()).code).toBe(0);
+      const file = join(lake, 'traces', 'dt=2026-11-21', 'hour=08', 'part-00000.parquet');
+      const count = async () =>
+        JSON.parse(
+          (
+            await runCli([
+              'query',
+              '--lake',
+              lake,
+              '--format',
+              'json',
+              '--sql',
+              'SELECT count(*) AS n FROM traces',
+            ])
+          ).out,
+        ) as { n: number };
+      const before = await count();
+      const whole = await readFile(file);
+      await writeFile(file, whole.subarray(0, 64));
+      const damaged = await exportAgain();
+      expect(damaged.code).toBe(1);
+      expect(damaged.err).toContain(`cannot read the lake file ${file}: not a Parquet file`);
+      expect(damaged.err).toContain('move it aside');
+      expect(damaged.err).not.toMatch(/\n\s+at /);
+      expect((await readFile(file)).byteLength).toBe(64);
+      // As the message says: move it aside and export the hour again.
+      await rename(file, `${file}.damaged`);
+      expect((await exportAgain()).code).toBe(0);
+      expect(await count()).toEqual(before);
     } finally {
       await local.service.stop();
       await rm(lake, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeIntoHourFiles, partKey, readRevisions, shardOf } from '../../../lib/lake/hour-files.js';
+import { UnreadableLakeFileError } from '../../../lib/lake/errors.js';
 import { decodeParquet, openParquet } from '../../../lib/lake/parquet.js';
 import { traceToRows } from '../../../lib/lake/schema.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
@@ -198,6 +199,39 @@ describe('mergeIntoHourFiles', () => {
     const segments = await decodeParquet('segments', await read(inner, 'segments'));
     expect(segments.map((s) => s.trace_id)).toEqual(traceIds.flatMap((id) => [id, id]));
     expect(openParquet(await read(inner, 'segments')).groupRows).toEqual([4]);
+  });
+
+  it('stops at a lake file it cannot read, naming it, and writes nothing over it', async () => {
+    const lake = await store();
+    await mergeUnit(lake, [trace(START)]);
+    const [traces, segments] = await files(lake);
+    const late = rowsOf(trace(START + 1), 1);
+    const tracesKey = partKey('traces', PARTITION, 0);
+    const segmentsKey = partKey('segments', PARTITION, 0);
+
+    // Truncated traces file: no footer.
+    await lake.put(tracesKey, traces.subarray(0, 100), { ifMatch: undefined });
+    const truncated = mergeIntoHourFiles(lake, [late], KEEP_ALL);
+    await expect(truncated).rejects.toThrow(UnreadableLakeFileError);
+    await expect(truncated).rejects.toThrow(
+      `cannot read the lake file ${lake.location}/${tracesKey}: not a Parquet file`,
+    );
+    await expect(readRevisions(lake, PARTITION, 0)).rejects.toThrow(`${lake.location}/${tracesKey}`);
+    expect(Buffer.from((await lake.get(tracesKey))!.body)).toEqual(Buffer.from(traces.subarray(0, 100)));
+    expect(Buffer.from((await lake.get(segmentsKey))!.body)).toEqual(Buffer.from(segments));
+
+    // A sound traces file beside a segments file whose pages are garbage (its footer intact).
+    await lake.put(tracesKey, traces, { ifMatch: undefined });
+    const garbled = Uint8Array.from(segments);
+    garbled.fill(0xff, 4, Math.min(200, garbled.length - 8));
+    await lake.put(segmentsKey, garbled, { ifMatch: undefined });
+    const replacing = rowsOf(trace(START), 2);
+    replacing.trace.trace_id = (await decodeParquet('traces', traces))[0]!.trace_id;
+    for (const row of replacing.segments) row.trace_id = replacing.trace.trace_id;
+    await expect(mergeIntoHourFiles(lake, [replacing], KEEP_ALL)).rejects.toThrow(
+      `cannot read the lake file ${lake.location}/${segmentsKey}`,
+    );
+    expect(Buffer.from((await lake.get(segmentsKey))!.body)).toEqual(Buffer.from(garbled));
   });
 
   it('spreads traces over shards by a stable hash of their id', () => {
