@@ -12,6 +12,31 @@ import { startLocalXRay } from '../helpers/local-xray.js';
 
 const exec = promisify(execFile);
 
+/** Ten simulated minutes in a fresh xray-local, a fresh lake folder, and an export of them into `lake`. */
+async function withTenMinutes(
+  prefix: string,
+  test: (context: {
+    lake: string;
+    exportTo: (dir: string, ...extra: string[]) => ReturnType<typeof runCli>;
+  }) => Promise<void>,
+): Promise<void> {
+  const local = await startLocalXRay();
+  const lake = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const from = '2026-11-21T08:00:00Z';
+    const to = '2026-11-21T08:10:00Z';
+    await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
+    await test({
+      lake,
+      exportTo: (dir, ...extra) =>
+        runCli(['export', '--lake', dir, '--endpoint', local.endpoint, '--from', from, '--to', to, ...extra]),
+    });
+  } finally {
+    await local.service.stop();
+    await rm(lake, { recursive: true, force: true });
+  }
+}
+
 describe('xray-lake command', () => {
   let dir: string;
   let local: Awaited<ReturnType<typeof startLocalXRay>>;
@@ -196,15 +221,8 @@ describe('xray-lake export', () => {
     }
   });
 
-  it('redacts what --redact names before anything is written', async () => {
-    const local = await startLocalXRay();
-    const lake = await mkdtemp(join(tmpdir(), 'redacted-lake-'));
-    try {
-      const from = '2026-11-21T08:00:00Z';
-      const to = '2026-11-21T08:10:00Z';
-      await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
-      const exportTo = (dir: string, ...extra: string[]) =>
-        runCli(['export', '--lake', dir, '--endpoint', local.endpoint, '--from', from, '--to', to, ...extra]);
+  it('redacts what --redact names before anything is written', () =>
+    withTenMinutes('redacted-lake-', async ({ lake, exportTo }) => {
       const exported = await exportTo(lake, '--redact', 'users,annotation:tenant');
       expect(exported.code).toBe(0);
       const users = await runCli([
@@ -234,21 +252,11 @@ describe('xray-lake export', () => {
       const bad = await exportTo(lake, '--redact', 'emails');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/--redact: redaction rule "emails"/);
-    } finally {
-      await local.service.stop();
-      await rm(lake, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('stops at a lake file it cannot read, naming it, and recovers once the file is moved aside', async () => {
-    const local = await startLocalXRay();
-    const lake = await mkdtemp(join(tmpdir(), 'damaged-lake-'));
-    try {
-      const from = '2026-11-21T08:00:00Z';
-      const to = '2026-11-21T08:10:00Z';
-      await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
-      const exportAgain = () =>
-        runCli(['export', '--lake', lake, '--endpoint', local.endpoint, '--from', from, '--to', to]);
+  it('stops at a lake file it cannot read, naming it, and recovers once the file is moved aside', () =>
+    withTenMinutes('damaged-lake-', async ({ lake, exportTo }) => {
+      const exportAgain = () => exportTo(lake);
       expect((await exportAgain()).code).toBe(0);
       const file = join(lake, 'traces', 'dt=2026-11-21', 'hour=08', 'part-00000.parquet');
       const count = async () =>
@@ -278,11 +286,7 @@ describe('xray-lake export', () => {
       await rename(file, `${file}.damaged`);
       expect((await exportAgain()).code).toBe(0);
       expect(await count()).toEqual(before);
-    } finally {
-      await local.service.stop();
-      await rm(lake, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('stops after the window under way on Ctrl-C, releasing its lease, and a re-run goes on from there', async () => {
     const local = await startLocalXRay();
