@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import * as parquetWasm from 'parquet-wasm';
 import { encodeParquet, encodeParquetReference } from '../lib/lake/parquet.js';
 import { COLUMNS, type ColumnSpec, traceToRows, type TraceRows } from '../lib/lake/schema.js';
@@ -195,6 +196,14 @@ async function main() {
       `${fmt(contract.referencesNoDuration / traces.length)}; no segment ids at all ` +
       `${fmt(contract.none / traces.length)} bytes/trace`,
   );
+  const double = durationColumnBytes(rows, 'double');
+  const micros = durationColumnBytes(rows, 'micros');
+  console.log(
+    `duration columns (both tables, gzip): as DOUBLE seconds ${fmt(double / traces.length)}, as INT64 microseconds ` +
+      `delta-packed ${fmt(micros / traces.length)} bytes/trace; row references with integer durations ` +
+      `${fmt((contract.references - double + micros) / traces.length)} bytes/trace (column chunks are independent, ` +
+      `so the one column's difference carries over)`,
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -232,6 +241,34 @@ function idsAsRowReferences(rows: readonly TraceRows[]): {
     referencesNoDuration: encode(noDuration, tracesNoDuration),
     none: encode(none),
   };
+}
+
+/**
+ * The bytes of the `duration` columns of both tables alone (a one-column file's, less an empty one's), as the
+ * lake writes them (DOUBLE seconds) or as whole microseconds in a delta-packed INT64: the cost of keeping
+ * X-Ray's precision under a contract that drops DOUBLE durations.
+ */
+function durationColumnBytes(rows: readonly TraceRows[], as: 'double' | 'micros'): number {
+  const size = (values: readonly (number | null)[]) => {
+    const micros = as === 'micros';
+    const file = (data: unknown[], type: string) =>
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'duration', data, offsetIndex: false, ...(micros && { encoding: 'DELTA_BINARY_PACKED' }) },
+        ],
+        schema: [
+          { name: 'root', num_children: 1 },
+          { name: 'duration', type, repetition_type: 'OPTIONAL' },
+        ],
+        codec: 'GZIP',
+        compressors: { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+      } as never).byteLength;
+    const data = micros ? values.map((v) => (v === null ? null : BigInt(Math.round(v * 1e6)))) : [...values];
+    return file(data, micros ? 'INT64' : 'DOUBLE') - file([], micros ? 'INT64' : 'DOUBLE');
+  };
+  return (
+    size(rows.map((r) => r.trace.duration)) + size(rows.flatMap((r) => r.segments.map((s) => s.duration)))
+  );
 }
 
 await main();
