@@ -148,13 +148,26 @@ export async function runScheduledDetect(
 async function loadState(store: ObjectStore): Promise<{ state: SavedState; etag: string } | undefined> {
   const object = await store.get(DETECTOR_STATE_KEY);
   if (!object) return undefined;
+  let state: SavedState;
   try {
-    return { state: JSON.parse(gunzipSync(object.body).toString('utf8')) as SavedState, etag: object.etag };
+    state = JSON.parse(gunzipSync(object.body).toString('utf8')) as SavedState;
   } catch (error) {
-    throw new DetectorStateError(`${store.location}/${DETECTOR_STATE_KEY} is not a readable detector state`, {
-      cause: error,
-    });
+    throw unreadableState(store, error instanceof Error ? error.message : String(error), error);
   }
+  if (typeof state !== 'object' || state === null || !Array.isArray(state.outbox) || !state.detector)
+    throw unreadableState(store, 'no detector or outbox in it');
+  return { state, etag: object.etag };
+}
+
+/** The state cannot be read: say what it was, that nothing was done, and the two ways on. */
+function unreadableState(store: ObjectStore, why: string, cause?: unknown): DetectorStateError {
+  return new DetectorStateError(
+    `${store.location}/${DETECTOR_STATE_KEY} is not a readable detector state (${why}); nothing was published ` +
+      'or written over it. Restore it (from an earlier S3 object version, say), or move it aside: the next run ' +
+      'then starts afresh, learning from the lake, and insights open in the lost state get no CLOSED event ' +
+      '(those still anomalous open again under new ids)',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 async function saveState(

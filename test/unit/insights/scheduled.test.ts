@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bucket } from '../../../lib/insights/detect.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
@@ -114,6 +115,32 @@ describe('runScheduledDetect', () => {
       DetectorStateError,
     );
     expect(publisher.entries).toEqual([]);
+  });
+
+  it('stops at a state it cannot read, naming it and the ways on, and publishes nothing', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    for (const [body, why] of [
+      [Buffer.from('garbage'), /incorrect header check/],
+      [gzipSync('{"services": {}}'), /no detector or outbox in it/],
+    ] as const) {
+      await store.put(DETECTOR_STATE_KEY, body);
+      const run = runScheduledDetect({ engine, store, publisher }, config, date(33));
+      await expect(run).rejects.toThrow(DetectorStateError);
+      await expect(run).rejects.toThrow(why);
+      await expect(run).rejects.toThrow(
+        `${store.location}/${DETECTOR_STATE_KEY} is not a readable detector state`,
+      );
+      await expect(run).rejects.toThrow(/Restore it .* or move it aside/);
+      expect(Buffer.from((await store.get(DETECTOR_STATE_KEY))!.body)).toEqual(Buffer.from(body));
+    }
+    expect(publisher.entries).toEqual([]);
+    // Moved aside, the next run starts afresh.
+    await store.delete(DETECTOR_STATE_KEY);
+    expect(await runScheduledDetect({ engine, store, publisher }, config, date(25))).toMatchObject({
+      from: at(13),
+      to: at(25),
+    });
   });
 
   it('waits for data on an empty lake instead of starting its clock', async () => {
