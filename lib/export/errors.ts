@@ -21,6 +21,22 @@ export class LeaseHeldError extends ExportError {
   }
 }
 
+/**
+ * A file of the exporter's `_state/` (the checkpoint, a lease) is not what the exporter wrote: hand-edited,
+ * truncated. The run stops before exporting anything; the message names the file and what to do.
+ */
+export class ExportStateError extends ExportError {
+  constructor(
+    /** Where the file is: the store's location and the key. */
+    readonly file: string,
+    problem: string,
+    remedy: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file} ${problem}; ${remedy}`, options);
+  }
+}
+
 /** Configuration that cannot be used; `field` names the flag or variable. */
 export class ExportConfigError extends ExportError {
   constructor(

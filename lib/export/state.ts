@@ -1,6 +1,6 @@
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { LeaseHeldError } from './errors.js';
+import { ExportStateError, LeaseHeldError } from './errors.js';
 
 export const CHECKPOINT_KEY = '_state/export/checkpoint.json';
 /** The main (scheduled) export's lease; backfill windows take leases of their own names. */
@@ -22,11 +22,59 @@ export interface Checkpoint {
 }
 
 const encode = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
-const decode = <T>(body: Uint8Array) => JSON.parse(new TextDecoder().decode(body)) as T;
+
+/**
+ * Parses a state file, refusing one that is not JSON or lacks what `check` asks for (it returns the problem,
+ * or nothing when the value is sound) with an {@link ExportStateError} naming the file and `remedy`.
+ */
+function decode<T>(
+  store: ObjectStore,
+  key: string,
+  body: Uint8Array,
+  check: (value: Partial<T>) => string | undefined,
+  remedy: string,
+): T {
+  let value: Partial<T>;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body)) as Partial<T>;
+  } catch (error) {
+    throw new ExportStateError(
+      `${store.location}/${key}`,
+      `is not JSON (${(error as Error).message})`,
+      remedy,
+      {
+        cause: error,
+      },
+    );
+  }
+  const problem = typeof value === 'object' && value !== null ? check(value) : 'holds no object';
+  if (problem) throw new ExportStateError(`${store.location}/${key}`, problem, remedy);
+  return value as T;
+}
+
+const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const CHECKPOINT_REMEDY =
+  'fix it (position and revisitPosition are epoch seconds) or remove it and export with --from/--to: ' +
+  're-exporting what the lake already holds costs only the listing, traces already current are not fetched again';
+
+function decodeCheckpoint(store: ObjectStore, body: Uint8Array): Checkpoint {
+  return decode<Checkpoint>(
+    store,
+    CHECKPOINT_KEY,
+    body,
+    (c) =>
+      !finite(c.position)
+        ? `has no position in epoch seconds (${JSON.stringify(c.position)})`
+        : c.revisitPosition !== undefined && !finite(c.revisitPosition)
+          ? `has a revisitPosition that is not epoch seconds (${JSON.stringify(c.revisitPosition)})`
+          : undefined,
+    CHECKPOINT_REMEDY,
+  );
+}
 
 export async function readCheckpoint(store: ObjectStore): Promise<Checkpoint | undefined> {
   const object = await store.get(CHECKPOINT_KEY);
-  return object ? decode<Checkpoint>(object.body) : undefined;
+  return object ? decodeCheckpoint(store, object.body) : undefined;
 }
 
 /**
@@ -42,7 +90,7 @@ export async function advanceCheckpoint(
 ): Promise<Checkpoint> {
   for (;;) {
     const object = await store.get(CHECKPOINT_KEY);
-    const current = object ? decode<Checkpoint>(object.body) : undefined;
+    const current = object ? decodeCheckpoint(store, object.body) : undefined;
     if (current && (current[field] ?? Number.NEGATIVE_INFINITY) >= position) return current;
     const next: Checkpoint = {
       ...(current ?? { position: 0 }),
@@ -76,10 +124,21 @@ export async function acquireLease(
   name = 'export',
 ) {
   const key = leaseKey(name);
+  const decodeLease = (body: Uint8Array) =>
+    decode<Lease>(
+      store,
+      key,
+      body,
+      (l) =>
+        typeof l.owner === 'string' && Number.isFinite(Date.parse(String(l.expiresAt)))
+          ? undefined
+          : 'has no owner and expiresAt',
+      'remove it if no export is running (a lease only keeps two runs from exporting at once)',
+    );
   let etag: string;
   const object = await store.get(key);
   if (object) {
-    const lease = decode<Lease>(object.body);
+    const lease = decodeLease(object.body);
     if (lease.owner !== owner && Date.parse(lease.expiresAt) > now())
       throw new LeaseHeldError(lease.owner, lease.expiresAt);
   }
@@ -92,7 +151,7 @@ export async function acquireLease(
   } catch (error) {
     if (error instanceof PreconditionFailedError) {
       const winner = await store.get(key);
-      const lease = winner ? decode<Lease>(winner.body) : { owner: 'unknown', expiresAt: 'unknown' };
+      const lease = winner ? decodeLease(winner.body) : { owner: 'unknown', expiresAt: 'unknown' };
       throw new LeaseHeldError(lease.owner, lease.expiresAt);
     }
     throw error;

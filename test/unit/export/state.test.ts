@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseHeldError } from '../../../lib/export/errors.js';
+import { ExportStateError, LeaseHeldError } from '../../../lib/export/errors.js';
 import { planWindows } from '../../../lib/export/run.js';
 import { REVISIT_OVERLAP_SECONDS, scheduledRange } from '../../../lib/export/scheduled.js';
-import { acquireLease, advanceCheckpoint, readCheckpoint } from '../../../lib/export/state.js';
+import {
+  acquireLease,
+  advanceCheckpoint,
+  CHECKPOINT_KEY,
+  LEASE_KEY,
+  readCheckpoint,
+} from '../../../lib/export/state.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -26,6 +32,38 @@ describe('export state', () => {
     await expect(first.renew()).rejects.toThrow();
     await second.release();
     await (await acquireLease(lake, 'run-3', 1000, () => now)).release();
+  });
+
+  it('refuses a checkpoint or lease it cannot read, naming the file, what is wrong and what to do', async () => {
+    const lake = await store();
+    const put = (key: string, text: string) => lake.put(key, new TextEncoder().encode(text));
+    const where = (key: string) => `${lake.location}/${key}`;
+    await put(CHECKPOINT_KEY, '{"position": 17');
+    await expect(readCheckpoint(lake)).rejects.toThrow(ExportStateError);
+    await expect(readCheckpoint(lake)).rejects.toThrow(`${where(CHECKPOINT_KEY)} is not JSON (`);
+    await expect(advanceCheckpoint(lake, 2000, 'a')).rejects.toThrow(
+      /remove it and export with --from\/--to/,
+    );
+    await put(CHECKPOINT_KEY, '{"position": "yesterday"}');
+    await expect(readCheckpoint(lake)).rejects.toThrow(
+      `${where(CHECKPOINT_KEY)} has no position in epoch seconds ("yesterday")`,
+    );
+    await put(CHECKPOINT_KEY, '{"position": 1000, "revisitPosition": null}');
+    await expect(readCheckpoint(lake)).rejects.toThrow(
+      'has a revisitPosition that is not epoch seconds (null)',
+    );
+    await put(CHECKPOINT_KEY, '[]');
+    await expect(readCheckpoint(lake)).rejects.toThrow('has no position');
+    await put(LEASE_KEY, '{"owner": "run-1"}');
+    await expect(acquireLease(lake, 'run-2', 1000)).rejects.toThrow(
+      `${where(LEASE_KEY)} has no owner and expiresAt; remove it if no export is running`,
+    );
+    // What it wrote itself it reads back.
+    await lake.delete(CHECKPOINT_KEY);
+    await lake.delete(LEASE_KEY);
+    await advanceCheckpoint(lake, 2000, 'a', new Date(0), 'revisitPosition');
+    expect(await readCheckpoint(lake)).toMatchObject({ position: 0, revisitPosition: 2000 });
+    await (await acquireLease(lake, 'run-2', 1000)).release();
   });
 
   it('plans hour-aligned windows', () => {
