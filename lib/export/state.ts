@@ -132,7 +132,7 @@ export async function acquireLease(
       (l) =>
         typeof l.owner === 'string' && Number.isFinite(Date.parse(String(l.expiresAt)))
           ? undefined
-          : 'has no owner and expiresAt',
+          : 'lacks its owner or expiresAt',
       'remove it if no export is running (a lease only keeps two runs from exporting at once)',
     );
   let etag: string;

@@ -56,7 +56,7 @@ describe('export state', () => {
     await expect(readCheckpoint(lake)).rejects.toThrow('has no position');
     await put(LEASE_KEY, '{"owner": "run-1"}');
     await expect(acquireLease(lake, 'run-2', 1000)).rejects.toThrow(
-      `${where(LEASE_KEY)} has no owner and expiresAt; remove it if no export is running`,
+      `${where(LEASE_KEY)} lacks its owner or expiresAt; remove it if no export is running`,
     );
     // What it wrote itself it reads back.
     await lake.delete(CHECKPOINT_KEY);
