@@ -151,8 +151,8 @@ export const DETECTOR_DEFAULTS = {
    * quiet service failing steadily is caught over half an hour instead of never. Buckets with requests, not
    * buckets: at night a quiet service gets a request every 10–20 minutes, and six 5-minute buckets held
    * two requests, never the `rateMinFailures` failures the test needs however many failed (the demo's
-   * low-traffic incident went unseen whenever it fell at night: 5 of 12 weeks ending at 01:30–03:30 UTC
-   * in bench/README.md). Bounded by `rateWindowMaxBuckets`.
+   * low-traffic incident went unseen in 5 of 12 weeks ending at 01:30–03:30 UTC, bench/README.md).
+   * Bounded by `rateWindowMaxBuckets`.
    */
   rateWindowBuckets: 6,
   /**

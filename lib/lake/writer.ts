@@ -517,11 +517,8 @@ function dictionaryOf(
 function writePlain(out: Output, values: readonly unknown[], type: Physical, name: string): void {
   switch (type) {
     case 'BYTE_ARRAY': {
-      const { bytes, starts } = utf8Of(name, values);
-      for (let i = 0; i < values.length; i++) {
-        out.appendUint32(starts[i + 1]! - starts[i]!);
-        out.appendRange(bytes, starts[i]!, starts[i + 1]!);
-      }
+      const column = utf8Of(name, values);
+      for (let i = 0; i < values.length; i++) appendPlainString(out, column, i);
       return;
     }
     case 'INT32':
@@ -558,6 +555,14 @@ function writePlain(out: Output, values: readonly unknown[], type: Physical, nam
       return;
     }
   }
+}
+
+/** Value `i` of an encoded string column, PLAIN: its byte length, then its bytes. */
+function appendPlainString(out: Output, column: Utf8Column, i: number): void {
+  const start = column.starts[i]!;
+  const end = column.starts[i + 1]!;
+  out.appendUint32(end - start);
+  out.appendRange(column.bytes, start, end);
 }
 
 /**
@@ -820,10 +825,7 @@ function writeChunk(out: Output, leaf: Leaf, options: ChunkOptions): Json {
       page.appendUint32(run.offset);
       page.appendBytes(run.written());
     } else if (utf8) {
-      for (const i of present) {
-        page.appendUint32(utf8.starts[i + 1]! - utf8.starts[i]!);
-        page.appendRange(utf8.bytes, utf8.starts[i]!, utf8.starts[i + 1]!);
-      }
+      for (const i of present) appendPlainString(page, utf8, i);
     } else {
       writePlain(page, pick(values, present), type, options.name);
     }

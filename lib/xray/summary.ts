@@ -138,11 +138,20 @@ export function summarizeTrace(trace: AssembledTrace, revision = 1): ApiTraceSum
   let anyFlags = 0;
   let partial = false;
   const arns = new Set<string>();
+  // The trace's services: its segments', then its inferred segments' (`all` holds them in that order).
+  const services: ApiServiceId[] = [];
+  const firstInferred = trace.segments.length + trace.orphans.length;
   for (let i = 0; i < all.length; i++) {
     const segment = all[i]!;
     // Ids and annotations are the segments' own; orphans and inferred segments only add flags.
-    flags[i] =
-      i < trace.segments.length ? walk(segment, ids, annotations, serviceIdOf(segment)) : walk(segment);
+    if (i < trace.segments.length) {
+      const service = serviceIdOf(segment);
+      addService(services, service);
+      flags[i] = walk(segment, ids, annotations, service);
+    } else {
+      if (i >= firstInferred) addService(services, serviceIdOf(segment));
+      flags[i] = walk(segment);
+    }
     anyFlags |= flags[i]!;
     if (segment.start_time < start) start = segment.start_time;
     const last = segment.end_time ?? segment.start_time;
@@ -151,10 +160,6 @@ export function summarizeTrace(trace: AssembledTrace, revision = 1): ApiTraceSum
     if (segment.resource_arn) arns.add(segment.resource_arn);
   }
   const root = rootAmong(trace.segments, ids);
-
-  const services: ApiServiceId[] = [];
-  for (const segment of trace.segments) addService(services, serviceIdOf(segment));
-  for (const segment of trace.inferred) addService(services, serviceIdOf(segment));
 
   const request = root?.http?.request;
   const status = root?.http?.response?.status;
@@ -187,7 +192,7 @@ export function summarizeTrace(trace: AssembledTrace, revision = 1): ApiTraceSum
   return summary;
 }
 
-function hasFlagBelow(entity: EntityFields, flag: 'throttle' | Flag): boolean {
+function hasFlagBelow(entity: EntityFields, flag: Flag): boolean {
   return (entity.subsegments ?? []).some((child) => child[flag] === true || hasFlagBelow(child, flag));
 }
 

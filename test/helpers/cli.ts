@@ -16,3 +16,9 @@ export async function runCli(argv: string[], options: { interrupt?: Promise<void
   });
   return { code, out, err };
 }
+
+/** Runs `xray-lake query --sql` over `lake` through the command line and returns its one row. */
+export async function queryRow<T>(lake: string, sql: string): Promise<T> {
+  const { out } = await runCli(['query', '--lake', lake, '--format', 'json', '--sql', sql]);
+  return JSON.parse(out) as T;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelFile } from '../../lib/local/simulator/simulate.js';
-import { runCli } from '../helpers/cli.js';
+import { queryRow, runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { startLocalXRay } from '../helpers/local-xray.js';
 
@@ -225,29 +225,19 @@ describe('xray-lake export', () => {
     withTenMinutes('redacted-lake-', async ({ lake, exportTo }) => {
       const exported = await exportTo(lake, '--redact', 'users,annotation:tenant');
       expect(exported.code).toBe(0);
-      const users = await runCli([
-        'query',
-        '--lake',
+      const users = await queryRow(
         lake,
-        '--format',
-        'json',
-        '--sql',
         "SELECT count(*) AS n FROM traces WHERE len(users) > 0 OR annotations['tenant'] IS NOT NULL",
-      ]);
-      expect(JSON.parse(users.out)).toEqual({ n: 0 });
+      );
+      expect(users).toEqual({ n: 0 });
       // The same traffic exported without rules does carry users and tenants.
       const plain = await mkdtemp(join(tmpdir(), 'plain-lake-'));
       await exportTo(plain);
-      const unredacted = await runCli([
-        'query',
-        '--lake',
+      const unredacted = await queryRow<{ n: number }>(
         plain,
-        '--format',
-        'json',
-        '--sql',
         "SELECT count(*) AS n FROM traces WHERE len(users) > 0 AND annotations['tenant'] IS NOT NULL",
-      ]);
-      expect((JSON.parse(unredacted.out) as { n: number }).n).toBeGreaterThan(50);
+      );
+      expect(unredacted.n).toBeGreaterThan(50);
       await rm(plain, { recursive: true, force: true });
       const bad = await exportTo(lake, '--redact', 'emails');
       expect(bad.code).toBe(2);
@@ -259,20 +249,7 @@ describe('xray-lake export', () => {
       const exportAgain = () => exportTo(lake);
       expect((await exportAgain()).code).toBe(0);
       const file = join(lake, 'traces', 'dt=2026-11-21', 'hour=08', 'part-00000.parquet');
-      const count = async () =>
-        JSON.parse(
-          (
-            await runCli([
-              'query',
-              '--lake',
-              lake,
-              '--format',
-              'json',
-              '--sql',
-              'SELECT count(*) AS n FROM traces',
-            ])
-          ).out,
-        ) as { n: number };
+      const count = () => queryRow<{ n: number }>(lake, 'SELECT count(*) AS n FROM traces');
       const before = await count();
       const whole = await readFile(file);
       await writeFile(file, whole.subarray(0, 64));
