@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  baselineRate,
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   latencyBand,
@@ -159,6 +158,13 @@ const STRIDE = 8;
  * when category c's insight was open as the bucket was judged (so the series' own anomaly rate leaves it out).
  */
 const OPEN_BITS = 4;
+/**
+ * Bit DEFERRED_BITS + c set while rate category c of a normal bucket waits to join the running sums: a
+ * bucket that took the low-traffic window test joins `rateBaselineDelayBuckets` later (see
+ * {@link ServiceHistory.record}).
+ */
+const DEFERRED_BITS = 8;
+const DEFERRED = 7 << DEFERRED_BITS;
 
 /**
  * Cells of every service side by side in one array, `stride` a service. Two of them: the scalars (SCALARS
@@ -211,6 +217,8 @@ class ServiceHistory {
   readonly noiseBase: number;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
+  /** Times of the buckets whose rate categories wait to join the sums, oldest first. */
+  private readonly pending: number[] = [];
   /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floor}). */
   private staleP95 = false;
   private staleP50 = false;
@@ -234,6 +242,8 @@ class ServiceHistory {
     readonly size: number,
     readonly fleet: FleetArray,
     readonly noise: FleetArray,
+    /** Buckets between judging a bucket and adding it to the rate sums (`rateBaselineDelayBuckets`). */
+    readonly delay: number,
   ) {
     this.base = fleet.allocate();
     fleet.values[this.base + FLOOR_P95] = Number.POSITIVE_INFINITY;
@@ -263,7 +273,10 @@ class ServiceHistory {
     return this.cells[s * STRIDE + FAULTS + category]!;
   }
 
-  /** Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. */
+  /**
+   * Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. Its normal
+   * rate categories join the sums at once, or `delay` buckets later where `normal` defers them.
+   */
   record(t: number, b: Bucket | undefined, normal: number): void {
     const at = this.slot(t) * STRIDE;
     const { cells, base } = this;
@@ -278,7 +291,7 @@ class ServiceHistory {
         if (cells[at + P50] === scalars[base + FLOOR_P50]) this.staleP50 = true;
       }
       for (let c = 0; c < 3; c++)
-        if (was & (1 << c)) {
+        if ((was & ((1 | (1 << DEFERRED_BITS)) << c)) === 1 << c) {
           scalars[base + SUMS + 2 * c]! -= n;
           scalars[base + SUMS + 2 * c + 1]! -= cells[at + FAULTS + c]!;
         }
@@ -292,15 +305,30 @@ class ServiceHistory {
     cells[at + FAULTS + 2] = b ? b.throttles : 0;
     cells[at + P95] = b?.p95 ?? Number.NaN;
     cells[at + P50] = b?.p50 ?? Number.NaN;
-    cells[at + NORMAL] = normal;
+    const deferred = this.delay > 0 ? normal & DEFERRED : 0;
+    cells[at + NORMAL] = (normal & ~DEFERRED) | deferred;
     for (let c = 0; c < 3; c++)
-      if (normal & (1 << c)) {
+      if ((normal & (1 << c)) !== 0 && (deferred & (1 << (DEFERRED_BITS + c))) === 0) {
         scalars[base + SUMS + 2 * c]! += n;
         scalars[base + SUMS + 2 * c + 1]! += cells[at + FAULTS + c]!;
       }
     if (normal & 8) {
       if (cells[at + P95]! < scalars[base + FLOOR_P95]!) scalars[base + FLOOR_P95] = cells[at + P95]!;
       if (cells[at + P50]! < scalars[base + FLOOR_P50]!) scalars[base + FLOOR_P50] = cells[at + P50]!;
+    }
+    if (deferred) this.pending.push(t);
+    // Rare (quiet services' unusual buckets), so the hot path pays one length check.
+    while (this.pending.length > 0 && this.pending[0]! <= t - this.delay * BUCKET_SECONDS) {
+      const time = this.pending.shift()!;
+      if (!this.has(time)) continue;
+      const into = this.slot(time) * STRIDE;
+      const bits = cells[into + NORMAL]!;
+      cells[into + NORMAL] = bits & ~DEFERRED;
+      for (let c = 0; c < 3; c++)
+        if (bits & (1 << (DEFERRED_BITS + c))) {
+          scalars[base + SUMS + 2 * c]! += cells[into + REQUESTS]!;
+          scalars[base + SUMS + 2 * c + 1]! += cells[into + FAULTS + c]!;
+        }
     }
   }
 
@@ -368,8 +396,9 @@ class ServiceHistory {
     data: SerializedService,
     fleet: FleetArray,
     noise: FleetArray,
+    delay: number,
   ): ServiceHistory {
-    const history = new ServiceHistory(size, fleet, noise);
+    const history = new ServiceHistory(size, fleet, noise, delay);
     // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
     if (data.noise?.length === noise.stride) noise.values.set(data.noise, history.noiseBase);
     for (let i = 0; i < data.requests.length; i++) {
@@ -416,6 +445,8 @@ export class Detector {
   private next: number | null = null;
   /** Whether this bucket's anomaly scores are computed (see {@link advance}). */
   private scoring = true;
+  /** The current bucket's rate categories that took the window test and were normal (DEFERRED bits). */
+  private deferred = 0;
   /** The scores of the last judged bucket, by position in `order`. */
   private scoreArray = new Float64Array(64);
   private score = 0;
@@ -426,6 +457,7 @@ export class Detector {
   private readonly held: DetectorOptions;
   private readonly lifecycle: LifecycleOptions;
   private readonly historyBuckets: number;
+  private readonly rateDelay: number;
   private readonly scratch: Float64Array;
   /** −log10 of rateAlpha, at the normal and the held thresholds: the rate score's unit. */
   private readonly rateCritical: number;
@@ -463,6 +495,8 @@ export class Detector {
       ((options.historyDays ?? DETECT_DEFAULTS.historyDays) * DAY) / BUCKET_SECONDS,
     );
     if (this.historyBuckets < 1) throw new DetectorStateError('historyDays must cover at least one bucket');
+    // Past the ring a bucket would be evicted before it was ever added.
+    this.rateDelay = Math.min(this.detector.rateBaselineDelayBuckets, this.historyBuckets - 1);
     this.rateCritical = -Math.log10(this.detector.rateAlpha);
     this.heldRateCritical = -Math.log10(this.held.rateAlpha);
     this.noiseCritical = noiseCritical(this.detector.latencyNoiseAlpha);
@@ -515,7 +549,7 @@ export class Detector {
       for (const b of buckets) {
         byService.set(b.service, b);
         if (!this.services.has(b.service)) {
-          const history = new ServiceHistory(this.historyBuckets, this.fleet, this.noise);
+          const history = new ServiceHistory(this.historyBuckets, this.fleet, this.noise, this.rateDelay);
           this.services.set(b.service, history);
           this.order.push(b.service);
           this.histories.push(history);
@@ -539,6 +573,7 @@ export class Detector {
       position++;
       let normal = history.open << OPEN_BITS;
       this.score = 0;
+      this.deferred = 0;
       for (let c = 0; c < CATEGORY_COUNT; c++) {
         const verdict = this.judge(history, c, t, b);
         const anomalous = verdict !== undefined;
@@ -592,7 +627,7 @@ export class Detector {
           target.failures += category === 'LATENCY' ? 0 : failures(b, c);
         }
       }
-      history.record(t, b, normal);
+      history.record(t, b, normal | this.deferred);
       // A typed array, not a Map: a double stored in a Map is a heap allocation per service and bucket.
       if (position > this.scoreArray.length) {
         const grown = new Float64Array(this.scoreArray.length * 2);
@@ -619,11 +654,12 @@ export class Detector {
     const k = failures(b, c);
     if (k === 0) return undefined;
     const critical = o === this.detector ? this.rateCritical : this.heldRateCritical;
-    // Screen: within 1.5 standard deviations of the expected count the upper tail is above 5%, far from
-    // any alpha used here, so the exact tail (log-gamma and a sum) is skipped for most buckets. At or
-    // below the expected count the score is 0 and not computed. Written without the division and the
-    // square root (mean = n·F/N for baselineRate's F/N): k ≤ mean ⟺ kN ≤ nF, and k ≤ mean + 1.5·sd ⟺
-    // (kN − nF)² ≤ 2.25·nF(N − F), on every bucket of every service (replay 1.13 → 1.07 s).
+    // Screens, where the baseline (with its prior) holds at least the bucket's requests: the predictive's
+    // variance is then at most twice the binomial's, and (randomized tests in detectors.test.ts check both) its
+    // tail is at least the binomial's where k − 1 ≥ p(n − 1), and above 5% within 1.5 of the binomial's
+    // standard deviations of the expected count. There the binomial's bounds prove a bucket normal; on a
+    // younger baseline (a service's first buckets) the exact tail is computed. At or below the expected
+    // count the score is 0 and not computed.
     const scalars = history.fleet.values;
     const failuresSum = scalars[history.base + SUMS + 2 * c + 1]!;
     const requestsSum = scalars[history.base + SUMS + 2 * c]!;
@@ -631,23 +667,33 @@ export class Detector {
     const requestsPrior = requestsSum + o.ratePriorRequests;
     const excess = k * requestsPrior - b.requests * failuresPrior;
     if (excess <= 0) return undefined;
-    if (excess * excess <= 2.25 * b.requests * failuresPrior * (requestsPrior - failuresPrior)) {
+    // The posterior Beta(a, beta) of the baseline rate, its mean p (baselineRate; see rateScore).
+    const a = failuresPrior;
+    const beta = requestsPrior - failuresPrior;
+    const screened = requestsPrior >= b.requests;
+    // First screen, 1.5 standard deviations: far from any alpha used here, it skips the exact tail (log-gammas
+    // and a sum) for most buckets. Written without the division and the square root (mean = n·F/N for
+    // baselineRate's F/N): k ≤ mean + 1.5·sd ⟺ (kN − nF)² ≤ 2.25·nF(N − F), on every bucket of every
+    // service (replay 1.13 → 1.07 s).
+    if (screened && excess * excess <= 2.25 * b.requests * failuresPrior * (requestsPrior - failuresPrior)) {
       if (this.scoring) {
-        const q = baselineRate(failuresSum, requestsSum, o);
+        const q = failuresPrior / requestsPrior;
         const expected = b.requests * q;
-        this.noteScore(normalTailScore((k - expected) / Math.sqrt(expected * (1 - q))) / critical);
+        const spread = (requestsPrior + b.requests) / (requestsPrior + 1);
+        this.noteScore(normalTailScore((k - expected) / Math.sqrt(expected * (1 - q) * spread)) / critical);
       }
       return undefined;
     }
-    const p = baselineRate(failuresSum, requestsSum, o);
+    const p = failuresPrior / requestsPrior;
     const mean = b.requests * p;
-    // Second screen, when no score is wanted: Ash's bound caps the score; at or under the critical value
-    // (and under the window test's entry score where that test applies) the bucket is normal for certain.
-    if (!this.scoring) {
+    // Second screen, when no score is wanted: Ash's bound caps the binomial score, and so the predictive's
+    // (above); at or under the critical value (and under the window test's entry score where that test
+    // applies) the bucket is normal for certain.
+    if (!this.scoring && screened && k - 1 >= p * (b.requests - 1)) {
       const cap = rateScoreCap(k, b.requests, p);
       if (cap <= critical && (mean >= o.rateMinFailures || cap < WINDOW_BUCKET_MIN_SCORE)) return undefined;
     }
-    const score = rateScore(k, b.requests, p);
+    const score = rateScore(k, b.requests, a, beta);
     if (this.scoring) this.noteScore(score / critical);
     const baseline = { requests: requestsSum, failures: failuresSum };
     if (rateAnomalous(k, score, o.rateAlpha, o))
@@ -655,8 +701,7 @@ export class Detector {
     // Low traffic: the last rateWindowBuckets buckets with requests together (no further back than
     // rateWindowMaxBuckets), when this bucket's own failures are at least unusual on their own (else a past
     // burst would keep the window anomalous after it ended).
-    if (b.requests * p >= o.rateMinFailures || rateScore(k, b.requests, p) < WINDOW_BUCKET_MIN_SCORE)
-      return undefined;
+    if (mean >= o.rateMinFailures || score < WINDOW_BUCKET_MIN_SCORE) return undefined;
     let n = b.requests;
     let kw = k;
     let taken = 1;
@@ -670,7 +715,12 @@ export class Detector {
       kw += history.failuresAt(s, c);
       taken++;
     }
-    if (!rateAnomalous(kw, rateScore(kw, n, p), o.rateWindowAlpha, o)) return undefined;
+    if (!rateAnomalous(kw, rateScore(kw, n, a, beta), o.rateWindowAlpha, o)) {
+      // Unusual on its own, normal with its neighbours so far: its failures wait before they teach the
+      // baseline (rateBaselineDelayBuckets), so the windows after it still see the service's old rate.
+      this.deferred |= 1 << (DEFERRED_BITS + c);
+      return undefined;
+    }
     return anomalous(
       rateVerdict({ requests: n, failures: kw }, baseline, {
         ...this.detector,
@@ -1122,7 +1172,13 @@ export class Detector {
       );
     this.next = state.next;
     for (const [name, data] of Object.entries(state.services)) {
-      const history = ServiceHistory.restore(this.historyBuckets, data, this.fleet, this.noise);
+      const history = ServiceHistory.restore(
+        this.historyBuckets,
+        data,
+        this.fleet,
+        this.noise,
+        this.rateDelay,
+      );
       this.services.set(name, history);
       this.order.push(name);
       this.histories.push(history);

@@ -11,23 +11,39 @@ import { LatencyBinsError } from './errors.js';
  */
 
 export const DETECTOR_DEFAULTS = {
-  /** Per-bucket significance of the rate test (binomial upper tail). */
+  /** Per-bucket significance of the rate test (upper tail of the beta-binomial predictive, see {@link rateScore}). */
   rateAlpha: 1e-4,
   /** Fewer failures than this in a bucket never make a rate anomaly: a quiet service must not flap on one. */
   rateMinFailures: 3,
   /**
-   * Prior pseudo-counts added to the baseline (failures, requests): a service that never failed in its
-   * history does not get a baseline rate of exactly 0, against which any failure would be infinitely
-   * unlikely. 0.5 failures in 1,000 requests is a 0.05% rate, weighed as 1,000 requests of evidence.
+   * Prior pseudo-counts of the baseline (failures, requests): the rate's Beta prior, Beta(0.5, 99.5). A
+   * service that never failed in its history does not get a baseline rate of exactly 0, against which any
+   * failure would be infinitely unlikely; and the rate test weighs the baseline's uncertainty (the
+   * beta-binomial predictive, see {@link rateScore}), so the prior must be weak: it stands for 100 requests
+   * of evidence, which a service's own history outweighs within its first hour or two. At 1,000 (the
+   * earlier default) it outweighed a young service's quiet first hour (0 errors in 161 requests for a
+   * service whose normal is 2%), the baseline came out at 0.04%, and the morning's ordinary errors opened
+   * false insights; at 300 some still did, at 100 and 20 none (demo weeks ending 03:50–04:05 UTC, every
+   * other labelled week unchanged, bench/README.md).
    */
   ratePriorFailures: 0.5,
-  ratePriorRequests: 1000,
+  ratePriorRequests: 100,
   /**
    * Buckets with traffic a service needs before any rate verdict: until then every bucket is learned as
    * normal. Without it a busy service whose normal is 2% errors would be judged against the prior, found
    * anomalous bucket after bucket, and never learn its normal.
    */
   rateWarmupBuckets: 12,
+  /**
+   * A bucket that took the low-traffic window test (its failures unusual on their own, its service too quiet
+   * for the bucket test) and was found normal joins the rate baseline this many buckets later (30 minutes),
+   * not at once. A quiet service's failing incident is seen by the window, over several buckets; its first
+   * buckets, each normal on its own, would otherwise teach the baseline the incident's rate before the
+   * window could see them together (a service failing 1–2 of its 4 requests a bucket after 160 clean ones
+   * then alternated anomalous and normal buckets and never opened, with the weak prior above). Every other
+   * bucket joins at once: a busy service's baseline, and the detector's speed, are as they were.
+   */
+  rateBaselineDelayBuckets: 6,
   /** Robust z-score (in MAD-scaled standard deviations) above which latency is anomalous. */
   latencyZ: 4,
   /**
@@ -134,8 +150,8 @@ export const DETECTOR_DEFAULTS = {
   ownRateAlpha: 1e-4,
   /**
    * Prior pseudo-counts of the series' own anomaly rate (anomalous buckets, judged buckets): a series with
-   * no history is taken to be anomalous 0.5 times in 1,000 buckets, the rate prior's 0.05%, so two
-   * anomalous buckets in an hour are enough for its first insight.
+   * no history is taken to be anomalous 0.5 times in 1,000 buckets (0.05%), so two anomalous buckets in an
+   * hour are enough for its first insight.
    */
   ownRatePriorAnomalies: 0.5,
   ownRatePriorBuckets: 1000,
@@ -186,9 +202,10 @@ export interface Verdict {
 
 /**
  * Faults, errors or throttles against request volume: is `failures` of `requests` more than the baseline
- * rate allows? Binomial upper tail P(X ≥ failures | n = requests, p = baseline). The same shift is
- * detectable on a busy service and ignored on a quiet one, as X-Ray Insights' expected band conditioned on
- * traffic is.
+ * allows? The upper tail P(X ≥ failures) of the beta-binomial predictive given the baseline (see
+ * {@link rateScore}). The same shift is detectable on a busy service and ignored on a quiet one, as X-Ray
+ * Insights' expected band conditioned on traffic is, and a baseline of a few hundred requests is trusted as
+ * far as it can be, no further.
  */
 export function rateVerdict(
   observation: { requests: number; failures: number },
@@ -197,19 +214,21 @@ export function rateVerdict(
 ): Verdict {
   const o = { ...DETECTOR_DEFAULTS, ...options };
   const { requests: n, failures: k } = observation;
-  const p = baselineRate(baseline.failures, baseline.requests, o);
-  if (n === 0) return { state: 'insufficient-data', score: 0, observed: 0, expectedLow: 0, expectedHigh: p };
-  const score = rateScore(k, n, p);
+  const a = baseline.failures + o.ratePriorFailures;
+  const b = baseline.requests - baseline.failures + o.ratePriorRequests - o.ratePriorFailures;
+  if (n === 0)
+    return { state: 'insufficient-data', score: 0, observed: 0, expectedLow: 0, expectedHigh: a / (a + b) };
+  const score = rateScore(k, n, a, b);
   return {
     state: rateAnomalous(k, score, o.rateAlpha, o) ? 'anomalous' : 'normal',
     score,
     observed: k / n,
     expectedLow: 0,
-    expectedHigh: (criticalCount(n, p, o.rateAlpha) - 1) / n,
+    expectedHigh: (criticalCount(n, o.rateAlpha, (c) => betaBinomialUpperTail(c, n, a, b)) - 1) / n,
   };
 }
 
-/** The baseline failure rate, with the prior pseudo-counts (see {@link DETECTOR_DEFAULTS}). */
+/** The baseline failure rate, with the prior pseudo-counts (see {@link DETECTOR_DEFAULTS}): the posterior mean. */
 export function baselineRate(
   failures: number,
   requests: number,
@@ -219,19 +238,35 @@ export function baselineRate(
 }
 
 /**
- * −log10 of P(X ≥ k | n, p): how unusual `k` failures are. 0 when `k` is at or below what is expected,
- * without computing the tail: most buckets take this path, which keeps the detector's hot loop cheap.
+ * The rate test's score: −log10 P(X ≥ k) for X the failures among `n` requests under the beta-binomial
+ * predictive, the binomial averaged over the baseline rate's posterior Beta(a, b) (a = failures +
+ * `ratePriorFailures`, b = the rest of the baseline's requests + the prior's). Its mean is the binomial's at
+ * the baseline rate a/(a + b), its variance the binomial's times (a + b + n)/(a + b + 1): a baseline of
+ * 100,000 requests judges a bucket of 1,000 as the binomial would (+1%), one of 161 quiet night requests
+ * knows it has not seen the service's normal rate yet. 0 at or below the expected count, without the tail.
  */
-export function rateScore(k: number, n: number, p: number): number {
+export function rateScore(k: number, n: number, a: number, b: number): number {
+  if (n === 0 || k * (a + b) <= n * a) return 0;
+  return -Math.log10(Math.max(betaBinomialUpperTail(k, n, a, b), 1e-300));
+}
+
+/**
+ * −log10 of the binomial P(X ≥ k | n, p): how unusual `k` of `n` are at a known rate `p` (the latency count
+ * test's, whose rate is fixed by definition). 0 at or below the expected count, without the tail.
+ */
+export function binomialScore(k: number, n: number, p: number): number {
   if (n === 0 || k <= n * p) return 0;
   return -Math.log10(Math.max(binomialUpperTail(k, n, p), 1e-300));
 }
 
 /**
- * An upper bound of {@link rateScore}(k, n, p) for p < k/n < 1 (Infinity elsewhere), from Ash's lower
+ * An upper bound of {@link binomialScore}(k, n, p) for p < k/n < 1 (Infinity elsewhere), from Ash's lower
  * bound of the binomial tail, P(X ≥ k) ≥ exp(−n·D(k/n ‖ p)) / √(8k(1 − k/n)) (R. Ash, Information
  * Theory, 1965, lemma 4.7.2): two logarithms instead of the exact tail's log-gammas and sum, so the hot
- * loop can prove a bucket normal without it. A randomized test checks the bound against the exact tail.
+ * loop can prove a bucket normal without it. Also a bound of {@link rateScore}(k, n, a, b) at p = a/(a + b)
+ * when a + b ≥ n and k − 1 ≥ p(n − 1): the predictive's tail, the binomial's averaged over the Beta, is
+ * then the larger (not in general: a Beta wide against the bucket puts its mass near 0 and far out, and
+ * the tail just above the mean can be the smaller). Randomized tests check both bounds.
  */
 export function rateScoreCap(k: number, n: number, p: number): number {
   const a = k / n;
@@ -493,7 +528,7 @@ export function parseLatencyBins(bins: string): [number, number][] {
  */
 export function latencyCountScore(bins: string, threshold: number, rate: number): number {
   const { above, total } = requestsAbove(bins, threshold);
-  return rateScore(Math.floor(above), total, rate);
+  return binomialScore(Math.floor(above), total, rate);
 }
 
 /**
@@ -584,32 +619,75 @@ export function binomialUpperTail(k: number, n: number, p: number): number {
   return Math.min(1, sum);
 }
 
-/** The smallest count whose upper tail is below alpha: the edge of the expected band. */
-function criticalCount(n: number, p: number, alpha: number): number {
+/**
+ * P(X ≥ k) for X ~ BetaBinomial(n, a, b): the binomial averaged over p ~ Beta(a, b). Summed from pmf(k) by
+ * the ratio pmf(i+1)/pmf(i), as {@link binomialUpperTail}. With a = 0 the posterior is all at p = 0 (no
+ * failure has any chance), with b = 0 all at 1.
+ */
+export function betaBinomialUpperTail(k: number, n: number, a: number, b: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (!(a > 0)) return 0;
+  if (!(b > 0)) return 1;
+  let term = Math.exp(logChoose(n, k) + logBeta(k + a, n - k + b) - logBeta(a, b));
+  let sum = term;
+  for (let i = k; i < n; i++) {
+    term *= ((n - i) / (i + 1)) * ((i + a) / (n - i - 1 + b));
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return Math.min(1, sum);
+}
+
+/** The smallest count whose upper tail (`tail`) is below alpha: the edge of the expected band. */
+function criticalCount(n: number, alpha: number, tail: (k: number) => number): number {
   let low = 0;
   let high = n + 1;
   while (low < high) {
     const mid = Math.floor((low + high) / 2);
-    if (binomialUpperTail(mid, n, p) < alpha) high = mid;
+    if (tail(mid) < alpha) high = mid;
     else low = mid + 1;
   }
   return low;
+}
+
+function logBeta(a: number, b: number): number {
+  return logGamma(a) + logGamma(b) - logGamma(a + b);
 }
 
 function logChoose(n: number, k: number): number {
   return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 }
 
-/** ln Γ(x) by the Lanczos approximation (g = 7, 9 terms): about 15 significant digits for x > 0. */
+const LANCZOS = Float64Array.of(
+  0.99999999999980993,
+  676.5203681218851,
+  -1259.1392167224028,
+  771.32342877765313,
+  -176.61502916214059,
+  12.507343278686905,
+  -0.13857109526572012,
+  9.9843695780195716e-6,
+  1.5056327351493116e-7,
+);
+const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * ln Γ(x) for x > 0: from 10 on by Stirling's series to the x⁻⁹ term (the first term left out is below
+ * 2e-14 there; one logarithm, where the rate test's tails call this nine times a bucket), below 10 by the
+ * Lanczos approximation (g = 7, 9 terms): about 15 significant digits either way.
+ */
 export function logGamma(x: number): number {
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
+  if (x >= 10) {
+    const r = 1 / x;
+    const r2 = r * r;
+    const series = r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 / 1188))));
+    return (x - 0.5) * Math.log(x) - x + HALF_LOG_TWO_PI + series;
+  }
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
-  let a = c[0]!;
+  let a = LANCZOS[0]!;
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (z + i);
+  return HALF_LOG_TWO_PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }

@@ -28,6 +28,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   rateMinFailures: { min: 1, max: 1e6, integer: true },
   ratePriorFailures: { min: 0, max: 1e6 },
   ratePriorRequests: { min: 1, max: 1e9 },
+  rateBaselineDelayBuckets: { min: 0, max: 288, integer: true },
   rateWarmupBuckets: { min: 0, max: 8640, integer: true },
   latencyZ: { min: 0, max: 100 },
   latencyMinIncrease: { min: 0, max: 100 },
@@ -89,5 +90,13 @@ export function parseThresholds(
     if (Object.hasOwn(DETECTOR_DEFAULTS, name)) detector[name as keyof DetectorOptions] = checked.value;
     else lifecycle[name as keyof LifecycleOptions] = checked.value;
   }
+  // The rate prior is a Beta prior in pseudo-counts: its failures must be fewer than its requests.
+  const priorFailures = detector.ratePriorFailures ?? DETECTOR_DEFAULTS.ratePriorFailures;
+  const priorRequests = detector.ratePriorRequests ?? DETECTOR_DEFAULTS.ratePriorRequests;
+  if (!(priorFailures < priorRequests))
+    throw new ThresholdsError(
+      field,
+      `ratePriorFailures (${priorFailures}) must be fewer than ratePriorRequests (${priorRequests}): together they are a prior failure rate`,
+    );
   return { detector, lifecycle };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   baselineFor,
+  betaBinomialUpperTail,
   binomialUpperTail,
   DETECTOR_DEFAULTS,
   latencyBin,
@@ -11,6 +12,7 @@ import {
   noiseCritical,
   noiseStateSize,
   requestsAbove,
+  binomialScore,
   rateScore,
   rateScoreCap,
   rateVerdict,
@@ -55,6 +57,110 @@ describe('binomialUpperTail', () => {
   });
 });
 
+describe('logGamma', () => {
+  it('is ln((n − 1)!) at whole numbers and ln Γ at half-integers, both sides of the Stirling seam at 10', () => {
+    let logFactorial = 0; // ln((n − 1)!)
+    for (let n = 1; n <= 5000; n++) {
+      if (n > 1) logFactorial += Math.log(n - 1);
+      expect(Math.abs(logGamma(n) - logFactorial)).toBeLessThan(1e-12 * Math.max(1, logFactorial));
+    }
+    // Γ(n + ½) = Γ(n − ½)·(n − ½), from Γ(½) = √π.
+    let logHalf = 0.5 * Math.log(Math.PI); // ln Γ(n + ½)
+    for (let n = 0; n <= 5000; n++) {
+      if (n > 0) logHalf += Math.log(n - 0.5);
+      expect(Math.abs(logGamma(n + 0.5) - logHalf)).toBeLessThan(1e-12 * Math.max(1, Math.abs(logHalf)));
+    }
+    // Continuous across the seam.
+    expect(Math.abs(logGamma(10 - 1e-12) - logGamma(10))).toBeLessThan(1e-10);
+  });
+});
+
+/**
+ * P(X ≥ k) for the beta-binomial by its Pólya urn, independent of log-gammas: a draws' worth of failure
+ * and b of success in the urn, each draw returned with one more of its kind; the distribution of failures
+ * after n draws, built draw by draw.
+ */
+function urnUpperTail(k: number, n: number, a: number, b: number): number {
+  let dist = [1];
+  for (let draw = 0; draw < n; draw++) {
+    const next = new Array<number>(draw + 2).fill(0);
+    dist.forEach((probability, failures) => {
+      const pFail = (a + failures) / (a + b + draw);
+      next[failures + 1]! += probability * pFail;
+      next[failures]! += probability * (1 - pFail);
+    });
+    dist = next;
+  }
+  return dist.slice(k).reduce((sum, v) => sum + v, 0);
+}
+
+describe('betaBinomialUpperTail', () => {
+  it('agrees with the Pólya urn, including far in the tail', () => {
+    for (const [k, n, a, b] of [
+      [0, 20, 0.5, 99.5],
+      [3, 20, 0.5, 99.5],
+      [6, 90, 0.5, 260.5],
+      [9, 24, 0.5, 259.5],
+      [40, 400, 12.5, 400],
+      [1, 1, 3, 7],
+    ] as const) {
+      const expected = urnUpperTail(k, n, a, b);
+      expect(Math.abs(betaBinomialUpperTail(k, n, a, b) - expected) / expected).toBeLessThan(1e-9);
+    }
+  });
+
+  it('is the binomial once the baseline is large, and gives no chance of failure to a rate known to be 0', () => {
+    for (const [k, n, p] of [
+      [7, 50, 0.02],
+      [30, 1000, 0.002],
+    ] as const) {
+      const strength = 1e9;
+      const tail = betaBinomialUpperTail(k, n, p * strength, (1 - p) * strength);
+      expect(Math.abs(tail - binomialUpperTail(k, n, p)) / binomialUpperTail(k, n, p)).toBeLessThan(1e-3);
+    }
+    expect(betaBinomialUpperTail(1, 10, 0, 100)).toBe(0);
+    expect(betaBinomialUpperTail(10, 10, 1, 0)).toBe(1);
+  });
+
+  it("is at least the binomial's tail where the detector screens with the binomial's bounds (randomized)", () => {
+    // Where the baseline holds the bucket's requests (a + b ≥ n) the detector proves buckets normal by the
+    // binomial at the predictive's mean: Ash's bound where k − 1 ≥ p(n − 1), and 1.5 standard deviations
+    // (tail above 5%) nearer the mean. Valid only if these hold.
+    const random = new Random(11);
+    let far = 0;
+    let near = 0;
+    for (let trial = 0; trial < 20_000; trial++) {
+      const n = 1 + Math.floor(random.next() * (random.next() < 0.5 ? 100 : 3000));
+      const p = 10 ** (-5 + random.next() * 4.9);
+      const strength = n * (1 + (random.next() < 0.3 ? 0 : 10 ** (random.next() * 5)));
+      const a = p * strength;
+      const b = strength - a;
+      const mean = n * p;
+      const sd = Math.sqrt(mean * (1 - p));
+      const k = Math.ceil(mean) + Math.floor(random.next() * Math.min(n, 3 + 6 * sd));
+      if (k > n || k <= mean) continue;
+      const predictive = betaBinomialUpperTail(k, n, a, b);
+      if (k <= mean + 1.5 * sd) {
+        near++;
+        expect(predictive).toBeGreaterThan(0.05);
+      } else if (k - 1 >= p * (n - 1)) {
+        far++;
+        // (Relative 1e-6: the log-gammas of a baseline of 10⁹ requests are that precise.)
+        expect(predictive).toBeGreaterThanOrEqual(binomialUpperTail(k, n, p) * (1 - 1e-6));
+        if (k < n) expect(rateScoreCap(k, n, p)).toBeGreaterThanOrEqual(rateScore(k, n, a, b) - 1e-6);
+      }
+    }
+    expect(far).toBeGreaterThan(5000);
+    expect(near).toBeGreaterThan(2000);
+  });
+
+  it('can be below the binomial just above the mean when the baseline is short against the bucket', () => {
+    // Why the detector computes such buckets exactly: Beta(0.5, 25.7) against 4,459 requests.
+    const [k, n, a, b] = [86, 4459, 0.5, 25.726];
+    expect(betaBinomialUpperTail(k, n, a, b)).toBeLessThan(binomialUpperTail(k, n, a / (a + b)));
+  });
+});
+
 describe('rateScoreCap', () => {
   it('is never below the exact score, and close to it in the far tail (randomized)', () => {
     const random = new Random(3);
@@ -64,7 +170,7 @@ describe('rateScoreCap', () => {
       const p = 10 ** (-5 + random.next() * 4.7);
       const k = Math.min(n - 1, Math.ceil(n * p) + Math.floor(random.next() * Math.min(n, 50 + 10 * n * p)));
       if (!(k / n > p) || k >= n) continue;
-      const exact = rateScore(k, n, p);
+      const exact = binomialScore(k, n, p);
       const cap = rateScoreCap(k, n, p);
       expect(cap).toBeGreaterThanOrEqual(exact - 1e-9);
       if (exact > 4 && exact < 250 && cap - exact < 1.5) tight++;
@@ -97,6 +203,25 @@ describe('rateVerdict', () => {
     expect(rateVerdict({ requests: 200, failures: 1 }, { requests: 50_000, failures: 0 }).state).toBe(
       'normal',
     );
+  });
+
+  it('knows how little a short baseline says: 6 errors in 90 requests after 0 in 161 is not an incident', () => {
+    // A young service's quiet first hour (a demo week's payments, 2% errors in the day) and then its
+    // morning. Taking the baseline's rate as known (the binomial at 0.5 / 261) puts the chance of 6 or more
+    // at 3e-8; the rate after 161 clean requests may well be 2%, and the predictive says so.
+    const young = { requests: 161, failures: 0 };
+    const verdict = rateVerdict({ requests: 90, failures: 6 }, young, { rateAlpha: 1e-5 });
+    expect(verdict.state).toBe('normal');
+    expect(binomialUpperTail(6, 90, 0.5 / 261)).toBeLessThan(1e-7);
+    // ... but the same service failing a third of its requests is one.
+    expect(rateVerdict({ requests: 90, failures: 30 }, young, { rateAlpha: 1e-5 }).state).toBe('anomalous');
+    // And with 100 times the history at the same rate, the band narrows to the binomial's.
+    const long = rateVerdict(
+      { requests: 90, failures: 6 },
+      { requests: 16_100, failures: 0 },
+      { rateAlpha: 1e-5 },
+    );
+    expect(long.state).toBe('anomalous');
   });
 
   it('keeps false alarms near its alpha on healthy traffic', () => {

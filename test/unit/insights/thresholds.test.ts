@@ -22,6 +22,14 @@ describe('parseThresholds', () => {
     ['latencyZ', /^--thresholds: expected name=value, got "latencyZ"/],
     ['latencyZ=1=2', /^--thresholds: expected name=value/],
     ['latencyZ=3,latencyZ=4', /^--thresholds: "latencyZ" is set twice/],
+    [
+      'ratePriorFailures=2,ratePriorRequests=1.5',
+      /^--thresholds: ratePriorFailures \(2\) must be fewer than ratePriorRequests \(1\.5\)/,
+    ],
+    [
+      'ratePriorFailures=200',
+      /^--thresholds: ratePriorFailures \(200\) must be fewer than ratePriorRequests \(100\)/,
+    ],
   ])('names the threshold that is wrong: %s', (text, message) => {
     expect(() => parseThresholds(text, '--thresholds')).toThrow(ThresholdsError);
     expect(() => parseThresholds(text, '--thresholds')).toThrow(message);
