@@ -50,8 +50,8 @@ export const NIGHT_WEEKS: readonly WeekSpec[] = [1, 2, 3, 4].flatMap((seed) =>
 /**
  * The demo's own week (seed 1) ending between 03:50 and 04:40 UTC on 2026-11-23: its first hour is the night's
  * quietest, so its baselines start thin. Weeks ending 03:50–04:05 raised false error insights on their first
- * morning until the rate test weighed the baseline's uncertainty; weeks ending 04:05–04:40 miss the worker's
- * overnight ramp.
+ * morning until the rate test weighed the baseline's uncertainty; weeks ending 04:05–04:40 missed the worker's
+ * overnight ramp until the latency window pooled its thin night buckets.
  */
 export const MORNING_WEEKS: readonly WeekSpec[] = [
   [27, 50],

@@ -5,6 +5,7 @@ import {
   latencyBand,
   latencyCountScore,
   latencyMedianVerdict,
+  latencyWindowVerdict,
   latencyVerdict,
   latencyNoiseStep,
   medianInPlace,
@@ -142,6 +143,8 @@ interface SerializedService {
   normal: number[];
   /** The latency noise model's cells (see NOISE in detectors.ts); absent in states written before it. */
   noise?: number[];
+  /** The latency histograms the window keeps (see `latencyWindowBuckets`), [bucket, text]; absent when none. */
+  bins?: [number, string][];
   lifecycle: SeriesState[];
 }
 
@@ -219,6 +222,13 @@ class ServiceHistory {
   withTraffic = 0;
   /** Times of the buckets whose rate categories wait to join the sums, oldest first. */
   private readonly pending: number[] = [];
+  /**
+   * The latency histograms of the last `windowSize` buckets that had one, at slot (t / BUCKET_SECONDS) mod
+   * windowSize, with their buckets: the latency window pools them. Text as the view gives it, parsed only
+   * when a window is judged.
+   */
+  private readonly binsText: (string | undefined)[];
+  private readonly binsTime: Float64Array;
   /** Whether the p95 or p50 floor was evicted from the ring and must be recomputed (see {@link floor}). */
   private staleP95 = false;
   private staleP50 = false;
@@ -244,7 +254,11 @@ class ServiceHistory {
     readonly noise: FleetArray,
     /** Buckets between judging a bucket and adding it to the rate sums (`rateBaselineDelayBuckets`). */
     readonly delay: number,
+    /** Buckets whose latency histograms are kept (`latencyWindowBuckets`). */
+    readonly windowSize: number,
   ) {
+    this.binsText = new Array<string | undefined>(windowSize);
+    this.binsTime = new Float64Array(windowSize);
     this.base = fleet.allocate();
     fleet.values[this.base + FLOOR_P95] = Number.POSITIVE_INFINITY;
     fleet.values[this.base + FLOOR_P50] = Number.POSITIVE_INFINITY;
@@ -316,6 +330,11 @@ class ServiceHistory {
       if (cells[at + P95]! < scalars[base + FLOOR_P95]!) scalars[base + FLOOR_P95] = cells[at + P95]!;
       if (cells[at + P50]! < scalars[base + FLOOR_P50]!) scalars[base + FLOOR_P50] = cells[at + P50]!;
     }
+    if (b?.latencyBins) {
+      const s = (t / BUCKET_SECONDS) % this.windowSize;
+      this.binsText[s] = b.latencyBins;
+      this.binsTime[s] = t;
+    }
     if (deferred) this.pending.push(t);
     // Rare (quiet services' unusual buckets), so the hot path pays one length check.
     while (this.pending.length > 0 && this.pending[0]! <= t - this.delay * BUCKET_SECONDS) {
@@ -355,6 +374,12 @@ class ServiceHistory {
     return t > 0 && this.timeAt(this.slot(t)) === t;
   }
 
+  /** The latency histogram of bucket t, if it had one and it is still kept. */
+  binsAt(t: number): string | undefined {
+    const s = (t / BUCKET_SECONDS) % this.windowSize;
+    return this.binsTime[s] === t ? this.binsText[s] : undefined;
+  }
+
   serialize(): SerializedService {
     const out: SerializedService = {
       start: 0,
@@ -388,6 +413,11 @@ class ServiceHistory {
     if (p50.some((v) => v !== null)) out.p50 = p50;
     const noise = this.noise.values.subarray(this.noiseBase, this.noiseBase + this.noise.stride);
     if (noise.some((v) => v !== 0)) out.noise = Array.from(noise);
+    const bins: [number, string][] = [];
+    this.binsText.forEach((text, s) => {
+      if (text !== undefined) bins.push([this.binsTime[s]!, text]);
+    });
+    if (bins.length > 0) out.bins = bins.sort((x, y) => x[0] - y[0]);
     return out;
   }
 
@@ -397,8 +427,9 @@ class ServiceHistory {
     fleet: FleetArray,
     noise: FleetArray,
     delay: number,
+    windowSize: number,
   ): ServiceHistory {
-    const history = new ServiceHistory(size, fleet, noise, delay);
+    const history = new ServiceHistory(size, fleet, noise, delay, windowSize);
     // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
     if (data.noise?.length === noise.stride) noise.values.set(data.noise, history.noiseBase);
     for (let i = 0; i < data.requests.length; i++) {
@@ -414,6 +445,11 @@ class ServiceHistory {
         p50: data.p50?.[i] ?? null,
       };
       history.record(t, bucket, data.normal[i]!);
+    }
+    for (const [t, text] of data.bins ?? []) {
+      const s = (t / BUCKET_SECONDS) % windowSize;
+      history.binsText[s] = text;
+      history.binsTime[s] = t;
     }
     data.lifecycle.forEach((state, c) => history.setLifecycle(c, state));
     return history;
@@ -488,6 +524,7 @@ export class Detector {
       rateAlpha: this.detector.rateAlpha ** h,
       rateWindowAlpha: this.detector.rateWindowAlpha ** h,
       latencyAlpha: this.detector.latencyAlpha ** h,
+      latencyWindowAlpha: this.detector.latencyWindowAlpha ** h,
       latencyNoiseAlpha: this.detector.latencyNoiseAlpha ** h,
       latencyNoiseMinIncrease: this.detector.latencyNoiseMinIncrease * h,
     };
@@ -549,7 +586,13 @@ export class Detector {
       for (const b of buckets) {
         byService.set(b.service, b);
         if (!this.services.has(b.service)) {
-          const history = new ServiceHistory(this.historyBuckets, this.fleet, this.noise, this.rateDelay);
+          const history = new ServiceHistory(
+            this.historyBuckets,
+            this.fleet,
+            this.noise,
+            this.rateDelay,
+            this.detector.latencyWindowBuckets,
+          );
           this.services.set(b.service, history);
           this.order.push(b.service);
           this.histories.push(history);
@@ -585,17 +628,12 @@ export class Detector {
         const state = history.lifecycle[c]!;
         // A bucket without requests says nothing about a rate: it neither breaks a run of anomalies (a quiet
         // service failing every request it gets, with empty buckets between) nor counts towards recovery.
-        // A bucket too thin for a latency verdict breaks a run towards opening (skipping those too found one
-        // more night-time slowdown but raised two more false alarms, bench/README.md), but neither counts
-        // towards closing an open one: at night a slowdown was split into up to five insights by them.
+        // A bucket that gets no latency verdict (too thin, and without the histogram the latency window needs)
+        // breaks a run towards opening (skipping those too found one more night-time slowdown but raised two
+        // more false alarms, bench/README.md), but neither counts towards closing an open one: at night a
+        // slowdown was split into up to five insights by them.
         if (!anomalous && c < 3 && (!b || b.requests === 0)) continue;
-        if (
-          !anomalous &&
-          c === 3 &&
-          state.open &&
-          (!b || b.p95 === null || b.requests < this.detector.latencyMinRequests)
-        )
-          continue;
+        if (!anomalous && c === 3 && state.open && !this.latencyJudgeable(b)) continue;
         let next = step(state, anomalous, this.lifecycle);
         // A series anomalous this often in normal times needs more than a run of openAfter (ownRateAlpha);
         // held back, the run goes on counting and the next anomalous bucket asks again.
@@ -647,8 +685,10 @@ export class Detector {
   private judge(history: ServiceHistory, c: number, t: number, b: Bucket | undefined): Verdict | undefined {
     const o = history.open & (1 << c) ? this.held : this.detector;
     if (c === 3) {
-      if (!b || b.p95 === null || b.requests < o.latencyMinRequests) return undefined;
-      return this.judgeTail(history, t, b, b.p95, o) ?? this.judgeMedian(history, t, b, o);
+      if (!b || b.p95 === null) return undefined;
+      // Too thin for a verdict of its own: only the window can judge it.
+      if (b.requests < o.latencyMinRequests) return this.judgeMedian(history, t, b, o, true);
+      return this.judgeTail(history, t, b, b.p95, o) ?? this.judgeMedian(history, t, b, o, false);
     }
     if (!b || b.requests === 0 || history.withTraffic < o.rateWarmupBuckets) return undefined;
     const k = failures(b, c);
@@ -833,6 +873,7 @@ export class Detector {
     t: number,
     b: Bucket,
     o: DetectorOptions,
+    thin: boolean,
   ): Verdict | undefined {
     const p50 = b.p50;
     if (!b.latencyBins || p50 === null || p50 === undefined) return undefined;
@@ -843,11 +884,33 @@ export class Detector {
     if (n < o.latencyWarmupPoints || p50 <= this.baselineMin * increase) return undefined;
     const points = Array.from(this.scratch.subarray(0, n));
     const center = medianInPlace(this.scratch, n);
-    if (this.scoring) this.noteScore(p50 / (center * increase));
+    if (this.scoring && !thin) this.noteScore(p50 / (center * increase));
     if (p50 <= center * increase) return undefined;
-    if (latencyCountScore(b.latencyBins, center, 0.5) <= -Math.log10(o.latencyAlpha)) return undefined;
-    const observation = { p50, requests: b.requests, bins: b.latencyBins };
-    return anomalous(latencyMedianVerdict(observation, points, this.detector));
+    if (!thin && latencyCountScore(b.latencyBins, center, 0.5) > -Math.log10(o.latencyAlpha)) {
+      const observation = { p50, requests: b.requests, bins: b.latencyBins };
+      return anomalous(latencyMedianVerdict(observation, points, this.detector));
+    }
+    // Its own requests cannot bear the shift out: the window's can (see latencyWindowBuckets).
+    if (o.latencyWindowBuckets < 2) return undefined;
+    const window = [b.latencyBins];
+    for (let i = 1; i < o.latencyWindowBuckets; i++) {
+      const bins = history.binsAt(t - i * BUCKET_SECONDS);
+      if (bins !== undefined) window.push(bins);
+    }
+    if (latencyWindowVerdict(p50, window, center, o).state !== 'anomalous') return undefined;
+    return anomalous(latencyWindowVerdict(p50, window, center, this.detector));
+  }
+
+  /**
+   * Whether a bucket gets a latency verdict at all: requests enough for one of its own, or a median and
+   * histogram for the latency window's (see `latencyWindowBuckets`).
+   */
+  private latencyJudgeable(b: Bucket | undefined): boolean {
+    if (!b || b.p95 === null) return false;
+    if (b.requests >= this.detector.latencyMinRequests) return true;
+    return (
+      this.detector.latencyWindowBuckets >= 2 && !!b.latencyBins && b.p50 !== null && b.p50 !== undefined
+    );
   }
 
   /**
@@ -872,9 +935,16 @@ export class Detector {
       const bits = cells[at + NORMAL]!;
       if (index === 0 || bits & (1 << (OPEN_BITS + c))) continue;
       const requests = cells[at + REQUESTS]!;
-      // As judge() decides whether a bucket gets a verdict at all (the warm-ups aside).
+      // As judge() decides whether a bucket gets a verdict at all (the warm-ups aside): a thin bucket only by
+      // the latency window, when it has a median (and so, from the view, its histogram).
       const p95 = cells[at + P95]!;
-      if (c === 3 ? p95 !== p95 || requests < o.latencyMinRequests : requests === 0) continue;
+      const p50 = cells[at + P50]!;
+      if (
+        c === 3
+          ? p95 !== p95 || (requests < o.latencyMinRequests && (p50 !== p50 || o.latencyWindowBuckets < 2))
+          : requests === 0
+      )
+        continue;
       const anomalous = (bits & (1 << c)) === 0 ? 1 : 0;
       if (index >= windowStart) {
         n++;
@@ -1178,6 +1248,7 @@ export class Detector {
         this.fleet,
         this.noise,
         this.rateDelay,
+        this.detector.latencyWindowBuckets,
       );
       this.services.set(name, history);
       this.order.push(name);

@@ -39,6 +39,8 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   latencyTailRate: { min: 1e-6, max: 0.5 },
   latencyAlpha: ALPHA,
   latencyMedianIncrease: { min: 0, max: 100 },
+  latencyWindowBuckets: { min: 1, max: 288, integer: true },
+  latencyWindowAlpha: ALPHA,
   latencyNoiseModel: { min: 0, max: 1, integer: true },
   latencyNoiseLearningPoints: { min: 1, max: 1e9, integer: true },
   latencyNoiseMinIncrease: { min: 0, max: 100 },

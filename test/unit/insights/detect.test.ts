@@ -191,6 +191,33 @@ describe('detectInsights', () => {
     expect(detectInsights(bare, { from: at(12), to: at(60) })).toEqual([]);
   });
 
+  it('finds a slowdown of buckets too thin to judge alone by pooling the last half hour of histograms', () => {
+    // Ten requests a bucket, as the demo's worker gets at night: under latencyMinRequests, no verdict alone.
+    const quiet = (i: number) => healthy(durations(10, 0.1, i % 2 ? 0.2 : 0.3));
+    const slow = healthy(durations(10, 0.25, 0.6));
+    const buckets = series('worker', 70, (i) => (i >= 30 && i < 50 ? slow : quiet(i)));
+    const range = { from: at(12), to: at(70) };
+    const events = detectInsights(buckets, range);
+    expect(events.map((e) => [e.Detail.State, e.Detail.Metric.Name])).toEqual([
+      ['ACTIVE', 'p50'],
+      ['CLOSED', 'p50'],
+    ]);
+    // More than half of the pooled six buckets' requests must be above the line: the fourth slow bucket.
+    expect(Date.parse(events[0]!.Time) / 1000).toBe(at(34));
+    expect(events[0]!.Detail.Metric.Observed).toBeCloseTo(slow.p50!, 9);
+    // Without the window nothing is seen; and one slow bucket, or two, is not a slowdown.
+    expect(detectInsights(buckets, { ...range, detector: { latencyWindowBuckets: 1 } })).toEqual([]);
+    const blips = series('worker', 70, (i) => (i === 30 || i === 31 || i === 45 ? slow : quiet(i)));
+    expect(detectInsights(blips, range)).toEqual([]);
+    // Cut anywhere, a run resumed from its saved state keeps the histograms the window pools.
+    for (const cut of [31, 33, 34]) {
+      const first = new Detector();
+      const before = replay(first, buckets, at(12), at(cut));
+      const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
+      expect([...before, ...replay(second, buckets, at(cut), at(70))]).toEqual(events);
+    }
+  });
+
   it('keeps a latency insight open through buckets too thin to judge, instead of splitting it in two', () => {
     const normal = healthy(durations(40, 0.05, 0.12));
     const slow = healthy(durations(40, 0.2, 0.5));

@@ -6,6 +6,7 @@ import {
   DETECTOR_DEFAULTS,
   latencyBin,
   latencyMedianVerdict,
+  latencyWindowVerdict,
   latencyNoiseStep,
   latencyVerdict,
   logGamma,
@@ -344,6 +345,34 @@ describe('latencyVerdict with a histogram', () => {
     expect(latencyVerdict({ value: many.p95!, requests: 17, bins: many.latencyBins }, flat).state).toBe(
       'anomalous',
     );
+  });
+});
+
+describe('latencyWindowVerdict', () => {
+  // Buckets of ten requests against a baseline median of 0.1 s: the line (×1.5) is at 0.15 s.
+  const quiet = healthy(durations(10, 0.1, 0.25));
+  const slow = healthy(durations(10, 0.25, 0.6));
+  const window = (slowBuckets: number) => [
+    ...Array.from({ length: slowBuckets }, () => slow.latencyBins!),
+    ...Array.from({ length: 6 - slowBuckets }, () => quiet.latencyBins!),
+  ];
+
+  it('finds a shift that six thin buckets bear out together and none alone', () => {
+    expect(latencyWindowVerdict(slow.p50!, window(6), 0.1).state).toBe('anomalous');
+    expect(latencyWindowVerdict(slow.p50!, window(4), 0.1).state).toBe('anomalous');
+    // One bucket's ten requests are too few to say anything at the window's alpha.
+    expect(latencyWindowVerdict(slow.p50!, [slow.latencyBins!], 0.1).state).toBe('insufficient-data');
+    expect(latencyWindowVerdict(slow.p50!, window(6).slice(0, 2), 0.1).state).toBe('normal');
+  });
+
+  it('needs more than half of the pool above the line, so a slow bucket or two among normal ones is not a shift', () => {
+    const two = latencyWindowVerdict(slow.p50!, window(2), 0.1);
+    expect(two.state).toBe('normal');
+    expect(two.expectedHigh).toBeCloseTo(0.15, 12);
+  });
+
+  it('judges only a bucket whose own median is above the line', () => {
+    expect(latencyWindowVerdict(quiet.p50!, window(6), 0.1).state).toBe('normal');
   });
 });
 
