@@ -287,6 +287,11 @@ class ServiceHistory {
     return this.cells[s * STRIDE + FAULTS + category]!;
   }
 
+  /** Whether category c's insight was open when the bucket in slot s was judged. */
+  openAt(s: number, category: number): boolean {
+    return (this.cells[s * STRIDE + NORMAL]! & (1 << (OPEN_BITS + category))) !== 0;
+  }
+
   /**
    * Stores bucket `b` at time t, evicting the bucket `size` slots earlier from the running sums. Its normal
    * rate categories join the sums at once, or `delay` buckets later where `normal` defers them.
@@ -483,6 +488,8 @@ export class Detector {
   private scoring = true;
   /** The current bucket's rate categories that took the window test and were normal (DEFERRED bits). */
   private deferred = 0;
+  /** Buckets with failures in the window whose verdict judge() last returned (0: not a window verdict). */
+  private windowSpan = 0;
   /** The scores of the last judged bucket, by position in `order`. */
   private scoreArray = new Float64Array(64);
   private score = 0;
@@ -634,10 +641,17 @@ export class Detector {
         // slowdown was split into up to five insights by them.
         if (!anomalous && c < 3 && (!b || b.requests === 0)) continue;
         if (!anomalous && c === 3 && state.open && !this.latencyJudgeable(b)) continue;
+        // A low-traffic window's verdict stands for its buckets with failures: spread over openAfter of them
+        // or more, it is already a persistent anomaly (at night a quiet service's next request, a success,
+        // would otherwise end the run at one). The insight starts at this bucket all the same: the window's
+        // earlier failures may be the service's ordinary ones.
+        const span = anomalous && c < 3 ? this.windowSpan : 0;
         let next = step(state, anomalous, this.lifecycle);
+        if (span >= this.lifecycle.openAfter && !state.open && !next.state.open)
+          next = { state: { ...next.state, open: true }, transition: 'opened' };
         // A series anomalous this often in normal times needs more than a run of openAfter (ownRateAlpha);
         // held back, the run goes on counting and the next anomalous bucket asks again.
-        if (next.transition === 'opened' && !this.ownRateAllows(history, c, t))
+        if (next.transition === 'opened' && !this.ownRateAllows(history, c, t, span))
           next = { state: { ...next.state, open: false }, transition: 'none' };
         history.setLifecycle(c, next.state);
         const member = inIncidents.has(service) ? members.get(`${service}\u0000${category}`) : undefined;
@@ -684,6 +698,7 @@ export class Detector {
    */
   private judge(history: ServiceHistory, c: number, t: number, b: Bucket | undefined): Verdict | undefined {
     const o = history.open & (1 << c) ? this.held : this.detector;
+    this.windowSpan = 0;
     if (c === 3) {
       if (!b || b.p95 === null) return undefined;
       // Too thin for a verdict of its own: only the window can judge it.
@@ -745,6 +760,7 @@ export class Detector {
     let n = b.requests;
     let kw = k;
     let taken = 1;
+    let span = 1;
     for (let i = 1; i < o.rateWindowMaxBuckets && taken < o.rateWindowBuckets; i++) {
       const prior = t - i * BUCKET_SECONDS;
       if (!history.has(prior)) continue;
@@ -752,15 +768,20 @@ export class Detector {
       const requests = history.requestsAt(s);
       if (requests === 0) continue;
       n += requests;
-      kw += history.failuresAt(s, c);
+      const failed = history.failuresAt(s, c);
+      kw += failed;
+      // Failures while an insight of the series was open belong to that one, not to a new one.
+      if (failed > 0 && !history.openAt(s, c)) span++;
       taken++;
     }
+    this.windowSpan = 0;
     if (!rateAnomalous(kw, rateScore(kw, n, a, beta), o.rateWindowAlpha, o)) {
       // Unusual on its own, normal with its neighbours so far: its failures wait before they teach the
       // baseline (rateBaselineDelayBuckets), so the windows after it still see the service's old rate.
       this.deferred |= 1 << (DEFERRED_BITS + c);
       return undefined;
     }
+    this.windowSpan = span;
     return anomalous(
       rateVerdict({ requests: n, failures: kw }, baseline, {
         ...this.detector,
@@ -920,7 +941,7 @@ export class Detector {
    * open left out (see `ownRateAlpha`). The rate is counted from the ring when asked: this runs only when a
    * series would open, so nothing is kept up to date bucket by bucket.
    */
-  private ownRateAllows(history: ServiceHistory, c: number, t: number): boolean {
+  private ownRateAllows(history: ServiceHistory, c: number, t: number, span = 0): boolean {
     const o = this.detector;
     if (o.ownRateAlpha >= 1) return true;
     const windowStart = t / BUCKET_SECONDS - o.ownRateWindowBuckets + 1;
@@ -954,7 +975,8 @@ export class Detector {
         anomalies += anomalous;
       }
     }
-    return ownRateImprobable(k, n, anomalies, judged, o);
+    // A window's other buckets with failures count as anomalous with it (see `span` in advance).
+    return ownRateImprobable(Math.min(n, k + Math.max(0, span - 1)), n, anomalies, judged, o);
   }
 
   private noteScore(score: number): void {

@@ -181,7 +181,8 @@ export const DETECTOR_DEFAULTS = {
    * buckets: at night a quiet service gets a request every 10–20 minutes, and six 5-minute buckets held
    * two requests, never the `rateMinFailures` failures the test needs however many failed (the demo's
    * low-traffic incident went unseen in 5 of 12 weeks ending at 01:30–03:30 UTC, bench/README.md).
-   * Bounded by `rateWindowMaxBuckets`.
+   * Bounded by `rateWindowMaxBuckets`. An anomalous window whose failures fall in `openAfter` buckets or
+   * more opens its insight at once (night weeks 58/60 → 60/60, bench/README.md).
    */
   rateWindowBuckets: 6,
   /**

@@ -2,7 +2,8 @@
  * The per-series core of the insight lifecycle: an insight opens when a series stays anomalous for
  * `openAfter` consecutive buckets, and closes after `closeAfter` consecutive normal ones. Between the two
  * nothing new opens, so one incident is one insight, however long it lasts. Pure: state in, state out, so
- * it can be persisted between scheduled runs and replayed exactly.
+ * it can be persisted between scheduled runs and replayed exactly. (The detector opens one case sooner: a
+ * low-traffic window whose failures already span `openAfter` buckets, see `Detector.advance`.)
  */
 export const LIFECYCLE_DEFAULTS = {
   /** Consecutive anomalous buckets before an insight opens: a one-bucket blip never alerts. */

@@ -326,10 +326,14 @@ describe('detectInsights', () => {
     expect(Date.parse(events[0]!.Time) / 1000).toBeLessThanOrEqual(at(44));
     expect(Date.parse(events.at(-1)!.Time) / 1000).toBeLessThanOrEqual(at(64));
     // Its first failing buckets, each normal on its own, must not teach the baseline before the window sees
-    // them together: joining it at once, they raise it until the buckets alternate and nothing opens.
-    expect(
-      detectInsights(buckets, { from: at(12), to: at(80), detector: { rateBaselineDelayBuckets: 0 } }),
-    ).toEqual([]);
+    // them together: joining it at once, they raise it and the insight opens two buckets later (before
+    // the window's span opened at once, not at all).
+    const opened = (detector = {}) =>
+      openedEvents(detectInsights(buckets, { from: at(12), to: at(80), detector })).map(
+        (e) => Date.parse(e.Time) / 1000,
+      );
+    expect(opened()).toEqual([at(43)]);
+    expect(opened({ rateBaselineDelayBuckets: 0 })).toEqual([at(45)]);
   });
 
   it('resumed from its saved state while buckets wait to join the baseline, emits what one continuous run does', () => {
@@ -429,11 +433,31 @@ describe('detectInsights', () => {
     const opened = openings();
     expect(opened).toHaveLength(1);
     // With 13 requests of history the baseline is uncertain (see rateScore): three failures of six are not
-    // yet beyond the window's alpha, the fourth failing request (bucket 51) makes a window anomalous, the
-    // fifth (54) a second time. Against the binomial (the baseline's rate taken as known) it was 48 and 51.
-    expect(Date.parse(opened[0]!.Time) / 1000).toBe(at(54));
+    // yet beyond the window's alpha, the fourth failing request (bucket 51) makes a window anomalous, and
+    // as its failures span four buckets, more than openAfter, it opens there and then; the insight starts
+    // at 51, not at the window's first failure, which a quiet service's ordinary failure could have been.
+    // Waiting for a second anomalous window, it opened at 54.
+    expect(Date.parse(opened[0]!.Time) / 1000).toBe(at(51));
+    expect(Date.parse(opened[0]!.Detail.StartTime) / 1000).toBe(at(51));
     // Looking back only 6 buckets, the window holds two requests again and nothing opens.
     expect(openings({ rateWindowMaxBuckets: 6 })).toEqual([]);
+  });
+
+  it('does not reopen on a window whose other failures came while its insight was open', () => {
+    // Three requests a bucket, all failing from 40 to 49: an insight opens and closes at 52. One failure
+    // follows (54): the window at 54 still holds the incident's last failures and is anomalous, but those
+    // belong to the closed insight; counted towards the window's span they reopened it at once.
+    const buckets = series('reports', 80, (i) => ({
+      requests: 3,
+      errors: 0,
+      faults: i >= 40 && i < 50 ? 3 : i === 54 ? 1 : 0,
+      p95: null,
+    }));
+    const events = detectInsights(buckets, { from: at(12), to: at(80) });
+    expect(events.map((e) => [e.Detail.State, Date.parse(e.Time) / 1000])).toEqual([
+      ['ACTIVE', at(41)],
+      ['CLOSED', at(52)],
+    ]);
   });
 
   it('resumed from its saved state, emits exactly what one continuous run does', () => {
