@@ -348,6 +348,35 @@ describe('detectInsights', () => {
     }
   });
 
+  it('resumed from its saved state inside a low-traffic window, opens and stays closed as one continuous run does', () => {
+    // The window's span reads which earlier buckets were judged while an insight was open: the saved state
+    // must carry that, or a resumed run would reopen (or open late) where a continuous one does not.
+    const night = series('reports', 80, (i) =>
+      i % 3 !== 0
+        ? { requests: 0, errors: 0, faults: 0, p95: null }
+        : { requests: 1, errors: 0, faults: i >= 40 ? 1 : 0, p95: null },
+    ).filter((b) => b.requests > 0);
+    const afterClose = series('reports', 80, (i) => ({
+      requests: 3,
+      errors: 0,
+      faults: i >= 40 && i < 50 ? 3 : i === 54 ? 1 : 0,
+      p95: null,
+    }));
+    for (const [buckets, cuts] of [
+      [night, [46, 49, 51, 52]],
+      [afterClose, [50, 52, 53, 54]],
+    ] as const) {
+      const whole = detectInsights(buckets, { from: at(12), to: at(80) });
+      expect(openedEvents(whole)).toHaveLength(1);
+      for (const cut of cuts) {
+        const first = new Detector();
+        const before = replay(first, buckets, at(12), at(cut));
+        const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
+        expect([...before, ...replay(second, buckets, at(cut), at(80))]).toEqual(whole);
+      }
+    }
+  });
+
   it("does not take a young service's first ordinary errors for an incident after a quiet first hour", () => {
     // A demo week's payments (seed 1 ending 2026-11-23 03:57 UTC), from its first bucket: 161 requests and
     // no error in the night's first hour, then the morning's errors, about 2% as every day. A prior weighed
