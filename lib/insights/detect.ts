@@ -116,9 +116,13 @@ interface Incident {
   published: { root: string; signature: string; observed: number };
 }
 
-/** The serialized detector: what `_state/` keeps between scheduled runs. */
+/**
+ * The serialized detector: what `_state/` keeps between scheduled runs. Version 2 keeps the rings'
+ * latencies as float32 bytes (see {@link SerializedService}); version 1 states, which kept them as JSON
+ * numbers, are still read.
+ */
 export interface DetectorState {
-  version: 1;
+  version: 1 | 2;
   /** The next bucket to judge (epoch seconds), or null before the first. */
   next: number | null;
   historyBuckets: number;
@@ -137,8 +141,16 @@ interface SerializedService {
   errors: number[];
   faults: number[];
   throttles: number[];
-  p95: (number | null)[];
-  /** Absent when no bucket had a p50 (and in states written before p50 was kept). */
+  /**
+   * The slots' p95s (and p50s), base64 of little-endian float32s, NaN for none: the very values the ring
+   * holds. As JSON numbers (version 1) each needed nine significant digits to read back to the same float32,
+   * and writing them was most of a scheduled run's time for a large fleet (bench/detect-state.ts).
+   * `p50f32` is absent when no bucket had a p50.
+   */
+  p95f32?: string;
+  p50f32?: string;
+  /** Version 1's p95s and p50s (p50 absent in states written before it was kept). */
+  p95?: (number | null)[];
   p50?: (number | null)[];
   normal: number[];
   /** The latency noise model's cells (see NOISE in detectors.ts); absent in states written before it. */
@@ -392,30 +404,29 @@ class ServiceHistory {
       errors: [],
       faults: [],
       throttles: [],
-      p95: [],
       normal: [],
       lifecycle: this.lifecycle,
     };
-    const order = Array.from({ length: this.size }, (_, s) => s)
-      .filter((s) => this.timeAt(s) !== 0)
-      .sort((a, b) => this.timeAt(a) - this.timeAt(b));
+    const order = this.slotsInTimeOrder();
     const times = order.map((s) => this.timeAt(s));
     out.start = times[0] ?? 0;
     if (times.some((t, i) => t !== out.start + i * BUCKET_SECONDS)) out.time = times;
-    // Nine significant digits read back to the very same float32: a restored ring judges exactly alike.
-    const float = (value: number) => (Number.isNaN(value) ? null : Number(value.toPrecision(9)));
-    const p50: (number | null)[] = [];
-    for (const s of order) {
-      const at = s * STRIDE;
+    const p95 = new Float32Array(order.length);
+    const p50 = new Float32Array(order.length);
+    let withP50 = false;
+    for (let i = 0; i < order.length; i++) {
+      const at = order[i]! * STRIDE;
       out.requests.push(this.cells[at + REQUESTS]!);
       out.faults.push(this.cells[at + FAULTS]!);
       out.errors.push(this.cells[at + FAULTS + 1]!);
       out.throttles.push(this.cells[at + FAULTS + 2]!);
-      out.p95.push(float(this.cells[at + P95]!));
-      p50.push(float(this.cells[at + P50]!));
+      p95[i] = this.cells[at + P95]!;
+      p50[i] = this.cells[at + P50]!;
+      if (!Number.isNaN(p50[i])) withP50 = true;
       out.normal.push(this.cells[at + NORMAL]!);
     }
-    if (p50.some((v) => v !== null)) out.p50 = p50;
+    out.p95f32 = float32ToBase64(p95);
+    if (withP50) out.p50f32 = float32ToBase64(p50);
     const noise = this.noise.values.subarray(this.noiseBase, this.noiseBase + this.noise.stride);
     if (noise.some((v) => v !== 0)) out.noise = Array.from(noise);
     const bins: [number, string][] = [];
@@ -426,7 +437,38 @@ class ServiceHistory {
     return out;
   }
 
+  /**
+   * The filled slots, oldest first. A ring written bucket after bucket holds only the last `size` buckets,
+   * so read from the slot after the newest's it is in time order already; one restored from an older state
+   * with gaps may not be, and is sorted.
+   */
+  private slotsInTimeOrder(): number[] {
+    let newest = -1;
+    let newestIndex = 0;
+    for (let s = 0; s < this.size; s++) {
+      const index = this.cells[s * STRIDE + TIME]!;
+      if (index > newestIndex) {
+        newest = s;
+        newestIndex = index;
+      }
+    }
+    const order: number[] = [];
+    if (newest < 0) return order;
+    let sorted = true;
+    let previous = 0;
+    for (let k = 1; k <= this.size; k++) {
+      const s = (newest + k) % this.size;
+      const index = this.cells[s * STRIDE + TIME]!;
+      if (index === 0) continue;
+      if (index <= previous) sorted = false;
+      previous = index;
+      order.push(s);
+    }
+    return sorted ? order : order.sort((a, b) => this.timeAt(a) - this.timeAt(b));
+  }
+
   static restore(
+    name: string,
     size: number,
     data: SerializedService,
     fleet: FleetArray,
@@ -437,7 +479,14 @@ class ServiceHistory {
     const history = new ServiceHistory(size, fleet, noise, delay, windowSize);
     // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
     if (data.noise?.length === noise.stride) noise.values.set(data.noise, history.noiseBase);
-    for (let i = 0; i < data.requests.length; i++) {
+    const slots = data.requests.length;
+    const p95 = data.p95f32 === undefined ? undefined : float32FromBase64(data.p95f32, slots, name, 'p95f32');
+    const p50 = data.p50f32 === undefined ? undefined : float32FromBase64(data.p50f32, slots, name, 'p50f32');
+    const latency = (values: Float32Array | undefined, old: (number | null)[] | undefined, i: number) => {
+      const value = values ? values[i]! : (old?.[i] ?? Number.NaN);
+      return Number.isNaN(value) ? null : value;
+    };
+    for (let i = 0; i < slots; i++) {
       const t = data.time?.[i] ?? data.start + i * BUCKET_SECONDS;
       const bucket: Bucket = {
         service: '',
@@ -446,8 +495,8 @@ class ServiceHistory {
         errors: data.errors[i]!,
         faults: data.faults[i]!,
         throttles: data.throttles[i]!,
-        p95: data.p95[i] ?? null,
-        p50: data.p50?.[i] ?? null,
+        p95: latency(p95, data.p95, i),
+        p50: latency(p50, data.p50, i),
       };
       history.record(t, bucket, data.normal[i]!);
     }
@@ -459,6 +508,32 @@ class ServiceHistory {
     data.lifecycle.forEach((state, c) => history.setLifecycle(c, state));
     return history;
   }
+}
+
+/** Whether this machine stores typed arrays little-endian (x86-64 and arm64, Lambda's two, do). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Base64 of `values` as little-endian float32s. */
+function float32ToBase64(values: Float32Array): string {
+  if (LITTLE_ENDIAN)
+    return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+  const view = new DataView(new ArrayBuffer(values.byteLength));
+  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  return Buffer.from(view.buffer).toString('base64');
+}
+
+/** The float32s of {@link float32ToBase64}'s text, which must hold `count` of them. */
+function float32FromBase64(text: string, count: number, service: string, field: string): Float32Array {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== count * 4)
+    throw new DetectorStateError(
+      `the state's ${field} of service ${service} holds ${bytes.length / 4} values for ${count} buckets`,
+    );
+  // A copy, aligned: Buffer's pooled bytes may start anywhere.
+  const copy = new Uint8Array(bytes);
+  if (LITTLE_ENDIAN) return new Float32Array(copy.buffer);
+  const view = new DataView(copy.buffer);
+  return Float32Array.from({ length: count }, (_, i) => view.getFloat32(i * 4, true));
 }
 
 /**
@@ -1244,7 +1319,7 @@ export class Detector {
   /** Everything the detector remembers, as JSON-safe data for `_state/`. */
   state(): DetectorState {
     return {
-      version: 1,
+      version: 2,
       next: this.next,
       historyBuckets: this.historyBuckets,
       services: Object.fromEntries([...this.services].map(([name, h]) => [name, h.serialize()])),
@@ -1256,7 +1331,7 @@ export class Detector {
   }
 
   private restore(state: DetectorState): void {
-    if (state.version !== 1)
+    if (state.version !== 1 && state.version !== 2)
       throw new DetectorStateError(`unknown detector state version ${String(state.version)}`);
     if (state.historyBuckets !== this.historyBuckets)
       throw new DetectorStateError(
@@ -1265,6 +1340,7 @@ export class Detector {
     this.next = state.next;
     for (const [name, data] of Object.entries(state.services)) {
       const history = ServiceHistory.restore(
+        name,
         this.historyBuckets,
         data,
         this.fleet,

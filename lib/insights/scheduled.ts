@@ -65,7 +65,7 @@ export interface DetectRunReport {
   stateBytes: number;
 }
 
-interface SavedState {
+export interface SavedState {
   detector: DetectorState;
   /** Events decided but not yet confirmed published: sent first by the next run. */
   outbox: InsightEntry[];
@@ -124,10 +124,12 @@ export async function runScheduledDetect(
   await fillSamples(deps.engine, events);
 
   const state: SavedState = { detector: detector.state(), outbox: events };
-  ({ etag } = await saveState(deps.store, state, etag));
+  const saved = await saveState(deps.store, state, etag);
+  let bytes = saved.bytes;
   if (events.length) await deps.publisher.publish(events);
   if (deps.metrics) await deps.metrics.put(metrics);
-  const { bytes } = await saveState(deps.store, { ...state, outbox: [] }, etag);
+  // Most runs decide nothing: their state, saved with an empty outbox, needs no second write.
+  if (events.length) ({ bytes } = await saveState(deps.store, { ...state, outbox: [] }, saved.etag));
   const count = (kind: EventKind) => events.filter((e) => eventKind(e) === kind).length;
   const report: DetectRunReport = {
     from,
@@ -150,13 +152,31 @@ async function loadState(store: ObjectStore): Promise<{ state: SavedState; etag:
   if (!object) return undefined;
   let state: SavedState;
   try {
-    state = JSON.parse(gunzipSync(object.body).toString('utf8')) as SavedState;
+    state = decodeSavedState(object.body);
   } catch (error) {
     throw unreadableState(store, error instanceof Error ? error.message : String(error), error);
   }
-  if (typeof state !== 'object' || state === null || !Array.isArray(state.outbox) || !state.detector)
-    throw unreadableState(store, 'no detector or outbox in it');
   return { state, etag: object.etag };
+}
+
+/**
+ * gzip's fastest level for the state: rewritten by every run, it is read only by the next. On 1,000 services'
+ * 7 days (bench/detect-state.ts) level 1 compresses 47.6 MiB of JSON to 23.0 MiB in 0.75 s, the default
+ * level (6) to 21.9 MiB in 1.64 s.
+ */
+const STATE_GZIP_LEVEL = 1;
+
+/** The state object's bytes: gzip'd JSON. */
+export function encodeSavedState(state: SavedState): Buffer {
+  return gzipSync(JSON.stringify(state), { level: STATE_GZIP_LEVEL });
+}
+
+/** The state from its bytes; throws when they are not a saved state (the caller names the object). */
+export function decodeSavedState(body: Uint8Array): SavedState {
+  const state = JSON.parse(gunzipSync(body).toString('utf8')) as SavedState;
+  if (typeof state !== 'object' || state === null || !Array.isArray(state.outbox) || !state.detector)
+    throw new Error('no detector or outbox in it');
+  return state;
 }
 
 /** The state cannot be read: say what it was, that nothing was done, and the two ways on. */
@@ -175,7 +195,7 @@ async function saveState(
   state: SavedState,
   etag: string | null,
 ): Promise<{ etag: string; bytes: number }> {
-  const body = gzipSync(JSON.stringify(state));
+  const body = encodeSavedState(state);
   try {
     return { etag: (await store.put(DETECTOR_STATE_KEY, body, { ifMatch: etag })).etag, bytes: body.length };
   } catch (error) {

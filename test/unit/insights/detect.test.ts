@@ -108,6 +108,16 @@ const QUIET_FAILING = series('reports', 80, (i) => ({
   p95: null,
 }));
 
+/** A service whose median latency shifts from bucket 30 to 39, its p95 hidden in its usual noise. */
+const MEDIAN_SHIFT = series('payments', 60, (i) =>
+  i >= 30 && i < 40 ? healthy(durations(18, 0.18, 0.4)) : healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45)),
+);
+
+/** The values of a state's base64 float32 column. */
+const float32s = (base64: string) => [
+  ...new Float32Array(new Uint8Array(Buffer.from(base64, 'base64')).buffer),
+];
+
 const openedEvents = (events: ReturnType<typeof detectInsights>) =>
   events.filter((e) => e.Detail.Event.Summary.startsWith('Insight opened'));
 
@@ -523,16 +533,13 @@ describe('detectInsights', () => {
   });
 
   it('resumed from its saved state, judges medians exactly as one continuous run does', () => {
-    const quiet = (i: number) => healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45));
-    const buckets = series('payments', 60, (i) =>
-      i >= 30 && i < 40 ? healthy(durations(18, 0.18, 0.4)) : quiet(i),
-    );
+    const buckets = MEDIAN_SHIFT;
     const whole = detectInsights(buckets, { from: at(12), to: at(60) });
     expect(whole).toHaveLength(2);
     const first = new Detector();
     replay(first, buckets, at(12), at(31));
     const saved = JSON.parse(JSON.stringify(first.state()));
-    expect(saved.services.payments.p50).toHaveLength(31);
+    expect(float32s(saved.services.payments.p50f32)).toHaveLength(31);
     const second = new Detector({}, saved);
     expect(replay(second, buckets, at(31), at(60))).toEqual(whole);
   });
@@ -626,18 +633,79 @@ describe('detectInsights', () => {
     });
   });
 
-  it('saves p95s with nine digits, which read back to the very same float32 (randomized)', () => {
+  it('saves the latencies as float32 bytes that read back to the very same ring (randomized)', () => {
     const random = new Random(5);
-    for (let i = 0; i < 10_000; i++) {
-      const stored = Math.fround(random.next() * 10 ** (random.next() * 8 - 4));
-      expect(Math.fround(Number(stored.toPrecision(9)))).toBe(stored);
-    }
+    const buckets = series('a', 300, (i) => ({
+      ...healthy(i % 7 === 0 ? [] : durations(20, 0.1, 0.3)),
+      p95: i % 11 === 0 ? null : random.next() * 10 ** (random.next() * 8 - 4),
+      p50: i % 13 === 0 ? null : random.next() * 10 ** (random.next() * 8 - 4),
+    }));
     const detector = new Detector();
-    replay(detector, series('a', 30), at(0), at(30));
-    const saved = detector.state().services.a!;
+    replay(detector, buckets, at(0), at(300));
+    const state = JSON.parse(JSON.stringify(detector.state()));
+    expect(state.version).toBe(2);
+    const saved = state.services.a;
     expect(saved.start).toBe(at(0));
     expect(saved.time).toBeUndefined(); // contiguous: the times are implied
-    expect(saved.requests).toHaveLength(30);
+    expect(saved.requests).toHaveLength(300);
+    // Every value as the ring held it (float32), a missing one as NaN.
+    expect(float32s(saved.p95f32)).toEqual(
+      buckets.map((b) => (b.p95 === null ? Number.NaN : Math.fround(b.p95))),
+    );
+    // Restored, it saves the very same state again.
+    expect(new Detector({}, state).state()).toEqual(detector.state());
+  });
+
+  it('reads a state saved before the latencies were float32 bytes (version 1) and judges alike', () => {
+    const buckets = MEDIAN_SHIFT;
+    const whole = detectInsights(buckets, { from: at(12), to: at(60) });
+    expect(whole).toHaveLength(2);
+    const first = new Detector();
+    replay(first, buckets, at(12), at(31));
+    // Version 1 wrote each latency as a JSON number of nine significant digits (null for none).
+    const v1 = JSON.parse(JSON.stringify(first.state()));
+    v1.version = 1;
+    for (const service of Object.values(v1.services) as Record<string, unknown>[]) {
+      for (const field of ['p95', 'p50']) {
+        service[field] = float32s(service[`${field}f32`] as string).map((v) =>
+          Number.isNaN(v) ? null : Number(v.toPrecision(9)),
+        );
+        delete service[`${field}f32`];
+      }
+    }
+    expect(replay(new Detector({}, v1), buckets, at(31), at(60))).toEqual(whole);
+  });
+
+  it('refuses a state whose latencies do not match its buckets, naming the service', () => {
+    const detector = new Detector();
+    replay(detector, series('checkout', 30), at(0), at(30));
+    const state = JSON.parse(JSON.stringify(detector.state()));
+    state.services.checkout.p95f32 = Buffer.alloc(29 * 4).toString('base64');
+    expect(() => new Detector({}, state)).toThrow(
+      /p95f32 of service checkout holds 29 values for 30 buckets/,
+    );
+    state.version = 3;
+    expect(() => new Detector({}, state)).toThrow(/unknown detector state version 3/);
+  });
+
+  it('saves a ring restored with gaps (a version 1 state) in time order with its times', () => {
+    // A 4-bucket ring. Version 1 states listed each slot's time when the slots were not contiguous; restored,
+    // buckets 10 and 13 stay in slots 2 and 1, behind the newest (20, slot 0) in the ring's own order.
+    const historyDays = (4 * BUCKET_SECONDS) / 86_400;
+    const detector = new Detector({ historyDays });
+    replay(detector, series('a', 21), at(0), at(21));
+    const state = JSON.parse(JSON.stringify(detector.state()));
+    const service = state.services.a;
+    const p95 = float32s(service.p95f32);
+    for (const field of ['requests', 'errors', 'faults', 'throttles', 'normal'])
+      service[field] = service[field].slice(1);
+    Object.assign(service, { p95: p95.slice(1), time: [at(10), at(13), at(20)] });
+    delete service.p95f32;
+    delete service.p50f32;
+    state.version = 1;
+    const resaved = new Detector({ historyDays }, state).state().services.a!;
+    expect(resaved.time).toEqual([at(10), at(13), at(20)]);
+    expect(resaved.requests).toEqual(service.requests);
   });
 
   describe('with the latency noise model on', () => {

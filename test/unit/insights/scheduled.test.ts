@@ -95,6 +95,25 @@ describe('runScheduledDetect', () => {
     expect(publisher.entries.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual(['Insight opened']);
   });
 
+  it('writes the state once in a run that decides nothing, and twice (outbox, then cleared) in one that does', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    const writes: number[] = [];
+    const counting = Object.assign(Object.create(store) as FsStore, {
+      put: async (key: string, body: Uint8Array, options?: { ifMatch?: string | null }) => {
+        if (key === DETECTOR_STATE_KEY) writes[writes.length - 1]!++;
+        return store.put(key, body, options);
+      },
+    });
+    for (const now of [25, 29, 33, 34]) {
+      writes.push(0);
+      await runScheduledDetect({ engine, store: counting, publisher }, config, date(now));
+    }
+    // The insight opens in the run to 33 (bucket 31); the others decide nothing.
+    expect(publisher.entries.map((e) => e.Time)).toEqual([new Date(at(31) * 1000).toISOString()]);
+    expect(writes).toEqual([1, 1, 2, 1]);
+  });
+
   it('stops without publishing when another run saved the state first', async () => {
     const engine = bucketEngine(buckets);
     const publisher = new Recorder();

@@ -1,0 +1,82 @@
+/**
+ * The detector state's cost to a scheduled run: every run (every 5 minutes on Lambda) loads the state from
+ * `_state/`, judges its bucket (milliseconds) and saves the state again, so for a large fleet the state is
+ * the run. 1,000 services with the default 7 days of history, each bucket with a p50 and a p95 as the view
+ * gives them. Prints figures; asserts nothing.
+ */
+import { BUCKET_SECONDS, type Bucket, Detector } from '../lib/insights/detect.js';
+import { decodeSavedState, encodeSavedState } from '../lib/insights/scheduled.js';
+import { Random } from '../lib/local/simulator/random.js';
+
+const DAY = 86_400;
+
+/** A detector that has judged `days` of `services` services' buckets. */
+function detectorAfter(services: number, days: number): Detector {
+  const random = new Random(42);
+  const t0 = Math.floor(Date.UTC(2026, 10, 1) / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS;
+  const detector = new Detector({ historyDays: days });
+  const level = Float64Array.from({ length: services }, () => 20 + random.next() * 2000);
+  for (let i = 0; i < (days * DAY) / BUCKET_SECONDS; i++) {
+    const t = t0 + i * BUCKET_SECONDS;
+    const buckets: Bucket[] = [];
+    for (let s = 0; s < services; s++) {
+      const requests = Math.max(1, Math.round(level[s]! * (0.9 + 0.2 * random.next())));
+      // Latencies as the view computes them from segment durations (seconds, to the microsecond).
+      const p50 = Math.round((0.08 + 0.02 * random.next()) * 1e6) / 1e6;
+      buckets.push({
+        service: `svc-${s}`,
+        bucket: t,
+        requests,
+        errors: Math.round(requests * 0.02 * random.next()),
+        faults: Math.round(requests * 0.004 * random.next()),
+        throttles: Math.round(requests * 0.001 * random.next()),
+        p50,
+        p95: Math.round((p50 * 2 + 0.05 * random.next()) * 1e6) / 1e6,
+        latencyBins: null,
+      });
+    }
+    detector.advance(t, buckets, i >= 12, false);
+  }
+  return detector;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** Medians of `rounds` of each step a scheduled run takes with the state. */
+export function runDetectStateBenchmark(services = 1000, days = 7, rounds = 5) {
+  const detector = detectorAfter(services, days);
+  const steps: Record<string, number[]> = {};
+  let bytes = 0;
+  let jsonBytes = 0;
+  const time = <T>(name: string, run: () => T): T => {
+    const started = performance.now();
+    const result = run();
+    (steps[name] ??= []).push(performance.now() - started);
+    return result;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const state = time('detector.state()', () => detector.state());
+    const body = time('encode (JSON, gzip)', () => encodeSavedState({ detector: state, outbox: [] }));
+    const saved = time('decode (gunzip, JSON)', () => decodeSavedState(body));
+    time('restore (new Detector)', () => new Detector({ historyDays: days }, saved.detector));
+    bytes = body.length;
+    jsonBytes = JSON.stringify({ detector: state, outbox: [] }).length;
+  }
+  const ms = Object.fromEntries(Object.entries(steps).map(([name, values]) => [name, median(values)]));
+  const load = ms['decode (gunzip, JSON)']! + ms['restore (new Detector)']!;
+  const save = ms['detector.state()']! + ms['encode (JSON, gzip)']!;
+  return [
+    ...Object.entries(steps).map(([name, values]) => ({
+      step: name,
+      'ms (median)': median(values).toFixed(0),
+      rounds: values.map((v) => v.toFixed(0)).join(' '),
+    })),
+    {
+      step: `a scheduled run's state: load + save (${services} services, ${days} days)`,
+      'ms (median)': (load + save).toFixed(0),
+      rounds: `state ${(bytes / 2 ** 20).toFixed(1)} MiB saved (${(jsonBytes / 2 ** 20).toFixed(1)} MiB of JSON)`,
+    },
+  ];
+}
+
+if (process.argv[1]?.endsWith('detect-state.ts')) console.table(runDetectStateBenchmark());
