@@ -144,8 +144,10 @@ describe('export from xray-local into a folder lake', () => {
   it('loses nothing with 20% throttling and 5% 5xx injected', async () => {
     const flaky = await startLocalXRay({ throttleRate: 0.2, errorRate: 0.05 });
     try {
-      // The same traffic, written past the faults with the simulator's own retries.
-      const writer = xrayClient(flaky.endpoint, 10);
+      // The same traffic, written past the faults with the simulator's own retries (50 ms to 2 s apart). Not
+      // the SDK's as well: its backoff for throttling grows to 20 s, and a run of injected throttles once
+      // took this test past its 30 s timeout (3 s otherwise).
+      const writer = xrayClient(flaky.endpoint);
       await simulate(writer, {
         scenario: { ...SCENARIOS.quiet!, traffic: { ...SCENARIOS.quiet!.traffic, requestsPerMinute: 12 } },
         from: FROM,
