@@ -63,6 +63,18 @@ export const MORNING_WEEKS: readonly WeekSpec[] = [
 ].map(([hours, minutes]) => ({ seed: 1, to: END + hours! * 3600 + minutes! * 60 }));
 
 /**
+ * The demo's week (seed 1) ending 07:45-09:00 UTC, 2026-11-23: a fresh clone's `npm start` at 08:28 missed the
+ * payments slowdown (02:28-04:28 on its second night), found since a latency window's span opens.
+ */
+export const MIDMORNING_WEEKS: readonly WeekSpec[] = [
+  [31, 45],
+  [32, 10],
+  [32, 28],
+  [32, 40],
+  [33, 0],
+].map(([hours, minutes]) => ({ seed: 1, to: END + hours! * 3600 + minutes! * 60 }));
+
+/**
  * The demo's own week (seed 1) ending at 20 past each hour of one day: what `npm start` finds whatever the hour
  * it is run. Not in `npm run bench:detect` (24 lakes to build); `--every-hour` prints it.
  */
@@ -188,6 +200,7 @@ if (process.argv[1]?.endsWith('detect-scenarios.ts')) {
   console.table(scenarioTable(await runScenarios(NIGHT_WEEKS, dir)));
   console.log("the demo's week ending 03:50-04:40 UTC (a thin first hour; the worker's ramp at night):");
   console.table(scenarioTable(await runScenarios(MORNING_WEEKS, dir)));
+  console.table(scenarioTable(await runScenarios(MIDMORNING_WEEKS, dir)));
   if (process.argv.includes('--every-hour')) {
     console.log("the demo's week (seed 1) ending at 20 past each hour:");
     console.table(scenarioTable(await runScenarios(EVERY_HOUR_WEEKS, dir)));

@@ -295,6 +295,11 @@ class ServiceHistory {
     return this.cells[s * STRIDE + REQUESTS]!;
   }
 
+  /** The p50 of the bucket in slot s, NaN for none. */
+  p50At(s: number): number {
+    return this.cells[s * STRIDE + P50]!;
+  }
+
   failuresAt(s: number, category: number): number {
     return this.cells[s * STRIDE + FAULTS + category]!;
   }
@@ -716,11 +721,12 @@ export class Detector {
         // slowdown was split into up to five insights by them.
         if (!anomalous && c < 3 && (!b || b.requests === 0)) continue;
         if (!anomalous && c === 3 && state.open && !this.latencyJudgeable(b)) continue;
-        // A low-traffic window's verdict stands for its buckets with failures: spread over openAfter of them
-        // or more, it is already a persistent anomaly (at night a quiet service's next request, a success,
-        // would otherwise end the run at one). The insight starts at this bucket all the same: the window's
-        // earlier failures may be the service's ordinary ones.
-        const span = anomalous && c < 3 ? this.windowSpan : 0;
+        // A window's verdict stands for its buckets with failures (rates) or with a p50 above the line
+        // (latency): spread over openAfter of them or more, it is already a persistent anomaly (at night a
+        // quiet service's next request, a success, or a slow service's less slow bucket would otherwise end
+        // the run at one). The insight starts at this bucket all the same: the window's earlier buckets may
+        // be the service's ordinary ones.
+        const span = anomalous ? this.windowSpan : 0;
         let next = step(state, anomalous, this.lifecycle);
         if (span >= this.lifecycle.openAfter && !state.open && !next.state.open)
           next = { state: { ...next.state, open: true }, transition: 'opened' };
@@ -989,11 +995,19 @@ export class Detector {
     // Its own requests cannot bear the shift out: the window's can (see latencyWindowBuckets).
     if (o.latencyWindowBuckets < 2) return undefined;
     const window = [b.latencyBins];
+    let span = 1;
     for (let i = 1; i < o.latencyWindowBuckets; i++) {
-      const bins = history.binsAt(t - i * BUCKET_SECONDS);
-      if (bins !== undefined) window.push(bins);
+      const prior = t - i * BUCKET_SECONDS;
+      const bins = history.binsAt(prior);
+      if (bins === undefined) continue;
+      window.push(bins);
+      // As for rates (see advance): the window's other buckets above the line count towards its span,
+      // unless judged while the series' insight was open.
+      const s = history.slot(prior);
+      if (history.has(prior) && history.p50At(s) > center * increase && !history.openAt(s, 3)) span++;
     }
     if (latencyWindowVerdict(p50, window, center, o).state !== 'anomalous') return undefined;
+    this.windowSpan = span;
     return anomalous(latencyWindowVerdict(p50, window, center, this.detector));
   }
 

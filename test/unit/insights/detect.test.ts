@@ -212,20 +212,44 @@ describe('detectInsights', () => {
       ['ACTIVE', 'p50'],
       ['CLOSED', 'p50'],
     ]);
-    // More than half of the pooled six buckets' requests must be above the line: the fourth slow bucket.
-    expect(Date.parse(events[0]!.Time) / 1000).toBe(at(34));
+    // More than half of the pooled six buckets' requests must be above the line: at the fourth slow bucket
+    // (33), a window spanning four slow buckets, which opens at once (two anomalous windows in a row: 34).
+    expect(Date.parse(events[0]!.Time) / 1000).toBe(at(33));
     expect(events[0]!.Detail.Metric.Observed).toBeCloseTo(slow.p50!, 9);
     // Without the window nothing is seen; and one slow bucket, or two, is not a slowdown.
     expect(detectInsights(buckets, { ...range, detector: { latencyWindowBuckets: 1 } })).toEqual([]);
     const blips = series('worker', 70, (i) => (i === 30 || i === 31 || i === 45 ? slow : quiet(i)));
     expect(detectInsights(blips, range)).toEqual([]);
     // Cut anywhere, a run resumed from its saved state keeps the histograms the window pools.
-    for (const cut of [31, 33, 34]) {
+    for (const cut of [31, 32, 33, 34]) {
       const first = new Detector();
       const before = replay(first, buckets, at(12), at(cut));
       const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
       expect([...before, ...replay(second, buckets, at(cut), at(70))]).toEqual(events);
     }
+  });
+
+  it('opens on a latency window spanning slow buckets even when every other bucket is only mildly slow', () => {
+    // The demo's payments at night (seed 1, week ending 2026-11-23 08:28 UTC): thin buckets whose p50 is
+    // above the line one bucket and under it the next. Each slow one makes the window anomalous; each mild
+    // one ended the run at one, and the slowdown was missed while its mild buckets raised the baseline.
+    const quiet = (i: number) => healthy(durations(10, 0.1, i % 2 ? 0.2 : 0.3));
+    const slow = healthy(durations(14, 0.25, 0.6));
+    const mild = healthy(durations(14, 0.14, 0.35));
+    const shape = (after: (i: number) => ReturnType<typeof healthy>) => (i: number) =>
+      i >= 30 && i < 60 ? (i % 2 === 0 || i >= 56 ? slow : mild) : i >= 60 ? after(i) : quiet(i);
+    const range = { from: at(12), to: at(90) };
+    const events = detectInsights(series('payments', 90, shape(quiet)), range);
+    expect(events.map((e) => [e.Detail.State, Date.parse(e.Time) / 1000])).toEqual([
+      ['ACTIVE', at(32)],
+      ['CLOSED', at(62)],
+    ]);
+    // After it closes (three thin normal buckets), one slow bucket: the window is anomalous again, by the
+    // insight's own slow buckets, which do not count towards a new span.
+    const thinQuiet = healthy(durations(2, 0.1, 0.12));
+    const thinSlow = healthy(durations(2, 0.25, 0.3));
+    const after = (i: number) => (i < 64 ? thinQuiet : i === 64 ? thinSlow : quiet(i));
+    expect(detectInsights(series('payments', 90, shape(after)), range)).toEqual(events);
   });
 
   it('keeps a latency insight open through buckets too thin to judge, instead of splitting it in two', () => {
