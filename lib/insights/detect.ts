@@ -568,7 +568,10 @@ export class Detector {
   private scoring = true;
   /** The current bucket's rate categories that took the window test and were normal (DEFERRED bits). */
   private deferred = 0;
-  /** Buckets with failures in the window whose verdict judge() last returned (0: not a window verdict). */
+  /**
+   * The buckets that bear out the window verdict judge() last returned, that one included: with failures
+   * (rates) or with a p50 above the line (latency). 0 when the verdict was not a window's.
+   */
   private windowSpan = 0;
   /** The scores of the last judged bucket, by position in `order`. */
   private scoreArray = new Float64Array(64);
@@ -855,7 +858,6 @@ export class Detector {
       if (failed > 0 && !history.openAt(s, c)) span++;
       taken++;
     }
-    this.windowSpan = 0;
     if (!rateAnomalous(kw, rateScore(kw, n, a, beta), o.rateWindowAlpha, o)) {
       // Unusual on its own, normal with its neighbours so far: its failures wait before they teach the
       // baseline (rateBaselineDelayBuckets), so the windows after it still see the service's old rate.
@@ -1064,7 +1066,7 @@ export class Detector {
         anomalies += anomalous;
       }
     }
-    // A window's other buckets with failures count as anomalous with it (see `span` in advance).
+    // A window's other buckets that bear its verdict out count as anomalous with it (see `span` in advance).
     return ownRateImprobable(Math.min(n, k + Math.max(0, span - 1)), n, anomalies, judged, o);
   }
 

@@ -175,7 +175,7 @@ export function encodeSavedState(state: SavedState): Buffer {
 export function decodeSavedState(body: Uint8Array): SavedState {
   const state = JSON.parse(gunzipSync(body).toString('utf8')) as SavedState;
   if (typeof state !== 'object' || state === null || !Array.isArray(state.outbox) || !state.detector)
-    throw new Error('no detector or outbox in it');
+    throw new DetectorStateError('no detector or outbox in it');
   return state;
 }
 
