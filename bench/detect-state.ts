@@ -2,8 +2,14 @@
  * The detector state's cost to a scheduled run: every run (every 5 minutes on Lambda) loads the state from
  * `_state/`, judges its bucket (milliseconds) and saves the state again, so for a large fleet the state is
  * the run. 1,000 services with the default 7 days of history, each bucket with a p50 and a p95 as the view
- * gives them. Prints figures; asserts nothing.
+ * gives them, and the peak memory of one load and save in a process of its own. Prints figures; asserts
+ * nothing. `--services N` for another fleet size.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BUCKET_SECONDS, type Bucket, Detector } from '../lib/insights/detect.js';
 import { decodeSavedState, encodeSavedState } from '../lib/insights/scheduled.js';
 import { Random } from '../lib/local/simulator/random.js';
@@ -41,6 +47,28 @@ function detectorAfter(services: number, days: number): Detector {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Peak memory of a scheduled run's state work alone: a fresh process reads the saved state, restores the
+ * detector and saves it again (the process's maximum resident set, from about 85 MiB at its start).
+ */
+function peakMemoryMiB(body: Buffer, days: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'detect-state-'));
+  try {
+    const file = join(dir, 'detector.json.gz');
+    writeFileSync(file, body);
+    const script = join(ROOT, 'bench/detect-state.ts');
+    const out = execFileSync(
+      process.execPath,
+      [join(ROOT, 'bin/run-ts.mjs'), script, '--load-save', file, String(days)],
+      { encoding: 'utf8' },
+    );
+    return Number(out.trim().split('\n').at(-1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Medians of `rounds` of each step a scheduled run takes with the state. */
 export function runDetectStateBenchmark(services = 1000, days = 7, rounds = 5) {
@@ -48,6 +76,7 @@ export function runDetectStateBenchmark(services = 1000, days = 7, rounds = 5) {
   const steps: Record<string, number[]> = {};
   let bytes = 0;
   let jsonBytes = 0;
+  let body: Buffer = Buffer.alloc(0);
   const time = <T>(name: string, run: () => T): T => {
     const started = performance.now();
     const result = run();
@@ -56,7 +85,7 @@ export function runDetectStateBenchmark(services = 1000, days = 7, rounds = 5) {
   };
   for (let round = 0; round < rounds; round++) {
     const state = time('detector.state()', () => detector.state());
-    const body = time('encode (JSON, gzip)', () => encodeSavedState({ detector: state, outbox: [] }));
+    body = time('encode (JSON, gzip)', () => encodeSavedState({ detector: state, outbox: [] }));
     const saved = time('decode (gunzip, JSON)', () => decodeSavedState(body));
     time('restore (new Detector)', () => new Detector({ historyDays: days }, saved.detector));
     bytes = body.length;
@@ -74,9 +103,21 @@ export function runDetectStateBenchmark(services = 1000, days = 7, rounds = 5) {
     {
       step: `a scheduled run's state: load + save (${services} services, ${days} days)`,
       'ms (median)': (load + save).toFixed(0),
-      rounds: `state ${(bytes / 2 ** 20).toFixed(1)} MiB saved (${(jsonBytes / 2 ** 20).toFixed(1)} MiB of JSON)`,
+      rounds: `state ${(bytes / 2 ** 20).toFixed(1)} MiB saved (${(jsonBytes / 2 ** 20).toFixed(1)} MiB of JSON); peak memory ${peakMemoryMiB(body, days).toFixed(0)} MiB in a process of its own`,
     },
   ];
 }
 
-if (process.argv[1]?.endsWith('detect-state.ts')) console.table(runDetectStateBenchmark());
+const loadSave = process.argv.indexOf('--load-save');
+if (loadSave !== -1) {
+  // The child of peakMemoryMiB: one load and save, then its peak resident set in MiB.
+  const saved = decodeSavedState(readFileSync(process.argv[loadSave + 1]!));
+  const detector = new Detector({ historyDays: Number(process.argv[loadSave + 2]) }, saved.detector);
+  encodeSavedState({ detector: detector.state(), outbox: [] });
+  console.log(process.resourceUsage().maxRSS / 1024);
+} else if (process.argv[1]?.endsWith('detect-state.ts')) {
+  const services = process.argv.includes('--services')
+    ? Number(process.argv[process.argv.indexOf('--services') + 1])
+    : 1000;
+  console.table(runDetectStateBenchmark(services));
+}

@@ -195,7 +195,7 @@ export class XRayLakeStack extends Stack {
     });
     const detect = this.function(FUNCTIONS.detect, 'Judges new buckets and publishes insights', {
       timeout: Duration.minutes(5),
-      memorySize: 1024,
+      memorySize: config.detectMemoryMB,
       ...(config.reserveConcurrency && { reservedConcurrentExecutions: 1 }),
     });
     const views = this.function(FUNCTIONS.views, 'Creates the Athena views (custom resource)', {

@@ -278,6 +278,15 @@ describe('the CDK stack', () => {
     ]);
   });
 
+  it("sizes the detect function's memory from context, 1,024 MB by default", () => {
+    const detectMemory = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .filter((f) => f.Properties.Description === 'xray-lake: Judges new buckets and publishes insights')
+        .map((f) => f.Properties.MemorySize);
+    expect(detectMemory(template)).toEqual([1024]);
+    expect(detectMemory(synth({ detectMemoryMB: '3008' }).template)).toEqual([3008]);
+  });
+
   it('has an insight bus with an example rule, a dashboard and the alarms', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'xray-lake-insights' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -322,6 +331,7 @@ describe('stackConfig', () => {
     [{ expireDays: '100' }, /^context "expireDays": must be after glacierInstantRetrievalDays \(180\)/],
     [{ database: 'Bad-Name' }, /^context "database"/],
     [{ reserveConcurrency: 'maybe' }, /^context "reserveConcurrency": expected true or false/],
+    [{ detectMemoryMB: '64' }, /^context "detectMemoryMB": expected a whole number from 128 to 10240/],
     [{ detectThresholds: 'openAfter=0' }, /^context "detectThresholds": openAfter: expected a whole number/],
   ])('names the context key that is wrong: %o', (context, message) => {
     const read = (key: string) => (context as Record<string, unknown>)[key];
