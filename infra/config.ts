@@ -32,8 +32,8 @@ export interface StackConfig {
   detectScheduleMinutes: number;
   /**
    * The detect function's memory (MB). A scheduled run holds the detector state: loading and saving it for
-   * 7 days of 1,000 services peaked at 571 MiB, of 2,000 at 1,002 MiB (bench/detect-state.ts), so 1,024 MB
-   * holds about 1,800 services.
+   * 7 days of 1,000 services peaked at 286 MiB, of 2,000 at 456 MiB (bench/detect-state.ts), so 1,024 MB
+   * holds about 5,000 services.
    */
   detectMemoryMB: number;
   /** Athena's per-query scan cutoff, in bytes (the workgroup enforces it). */

@@ -131,7 +131,21 @@ export interface DetectorState {
   edges: [string, string][];
 }
 
-interface SerializedService {
+/** The detector state without its services: what a saved state holds besides one line a service. */
+export type DetectorStateHeader = Omit<DetectorState, 'services'>;
+
+/** A service's history as the state keeps it, with its name. */
+export type ServiceState = [name: string, service: SerializedService];
+
+/** The options a detector is built with (see {@link Detector}'s constructor). */
+export interface DetectorSettings {
+  detector?: Partial<DetectorOptions>;
+  lifecycle?: Partial<LifecycleOptions>;
+  source?: string;
+  historyDays?: number;
+}
+
+export interface SerializedService {
   /** The oldest filled slot's bucket; the slots follow every BUCKET_SECONDS (the ring is written without gaps). */
   start: number;
   /** Each slot's bucket, only if the slots were not contiguous. */
@@ -595,12 +609,7 @@ export class Detector {
   private readonly noiseModel: boolean;
 
   constructor(
-    private readonly options: {
-      detector?: Partial<DetectorOptions>;
-      lifecycle?: Partial<LifecycleOptions>;
-      source?: string;
-      historyDays?: number;
-    } = {},
+    private readonly options: DetectorSettings = {},
     state?: DetectorState,
   ) {
     this.detector = { ...DETECTOR_DEFAULTS, ...options.detector };
@@ -631,7 +640,7 @@ export class Detector {
     this.noiseModel = this.detector.latencyNoiseModel === 1;
     this.noise = new FleetArray(this.noiseModel ? noiseStateSize(this.detector) : 0);
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
-    if (state) this.restore(state);
+    if (state) this.restore(state, Object.entries(state.services));
   }
 
   /** The next bucket this detector expects (epoch seconds), or null before it has judged any. */
@@ -1334,11 +1343,15 @@ export class Detector {
 
   /** Everything the detector remembers, as JSON-safe data for `_state/`. */
   state(): DetectorState {
+    return { ...this.stateHeader(), services: Object.fromEntries(this.serviceStates()) };
+  }
+
+  /** The state without its services (see {@link serviceStates}): a saved state's first line. */
+  stateHeader(): DetectorStateHeader {
     return {
       version: 2,
       next: this.next,
       historyBuckets: this.historyBuckets,
-      services: Object.fromEntries([...this.services].map(([name, h]) => [name, h.serialize()])),
       incidents: structuredClone(this.incidents),
       edges: [...this.downstream].flatMap(([caller, callees]) =>
         [...callees].map((c) => [caller, c] as [string, string]),
@@ -1346,7 +1359,29 @@ export class Detector {
     };
   }
 
-  private restore(state: DetectorState): void {
+  /**
+   * Each service's history, one at a time: a large fleet's state is written a service at a time rather
+   * than built whole (bench/detect-state.ts).
+   */
+  *serviceStates(): Generator<ServiceState> {
+    for (const [name, history] of this.services) yield [name, history.serialize()];
+  }
+
+  /**
+   * A detector restored from a state's header and its services, read one at a time (see
+   * {@link serviceStates}); the same as `new Detector(settings, state)` for the whole state.
+   */
+  static fromState(
+    settings: DetectorSettings,
+    header: DetectorStateHeader,
+    services: Iterable<ServiceState>,
+  ): Detector {
+    const detector = new Detector(settings);
+    detector.restore(header, services);
+    return detector;
+  }
+
+  private restore(state: DetectorStateHeader, services: Iterable<ServiceState>): void {
     if (state.version !== 1 && state.version !== 2)
       throw new DetectorStateError(`unknown detector state version ${String(state.version)}`);
     if (state.historyBuckets !== this.historyBuckets)
@@ -1354,7 +1389,7 @@ export class Detector {
         `the state keeps ${state.historyBuckets} buckets of history, this detector ${this.historyBuckets}: start afresh or keep historyDays`,
       );
     this.next = state.next;
-    for (const [name, data] of Object.entries(state.services)) {
+    for (const [name, data] of services) {
       const history = ServiceHistory.restore(
         name,
         this.historyBuckets,
