@@ -366,11 +366,7 @@ class ServiceHistory {
       if (cells[at + P95]! < scalars[base + FLOOR_P95]!) scalars[base + FLOOR_P95] = cells[at + P95]!;
       if (cells[at + P50]! < scalars[base + FLOOR_P50]!) scalars[base + FLOOR_P50] = cells[at + P50]!;
     }
-    if (b?.latencyBins) {
-      const s = (t / BUCKET_SECONDS) % this.windowSize;
-      this.binsText[s] = b.latencyBins;
-      this.binsTime[s] = t;
-    }
+    if (b?.latencyBins) this.keepBins(t, b.latencyBins);
     if (deferred) this.pending.push(t);
     // Rare (quiet services' unusual buckets), so the hot path pays one length check.
     while (this.pending.length > 0 && this.pending[0]! <= t - this.delay * BUCKET_SECONDS) {
@@ -408,6 +404,13 @@ class ServiceHistory {
 
   has(t: number): boolean {
     return t > 0 && this.timeAt(this.slot(t)) === t;
+  }
+
+  /** Keeps bucket t's latency histogram for the window, in place of the one `windowSize` buckets older. */
+  private keepBins(t: number, text: string): void {
+    const s = (t / BUCKET_SECONDS) % this.windowSize;
+    this.binsText[s] = text;
+    this.binsTime[s] = t;
   }
 
   /** The latency histogram of bucket t, if it had one and it is still kept. */
@@ -519,14 +522,27 @@ class ServiceHistory {
       };
       history.record(t, bucket, data.normal[i]!);
     }
-    for (const [t, text] of data.bins ?? []) {
-      const s = (t / BUCKET_SECONDS) % windowSize;
-      history.binsText[s] = text;
-      history.binsTime[s] = t;
-    }
+    for (const [t, text] of data.bins ?? []) history.keepBins(t, text);
     data.lifecycle.forEach((state, c) => history.setLifecycle(c, state));
     return history;
   }
+}
+
+/**
+ * Whether a bucket gets a latency verdict at all, as judge() decides: a p95, and requests enough for a
+ * verdict of its own or a median (with its histogram) for the latency window's (see `latencyWindowBuckets`).
+ * A missing value is null or, as the ring stores it, NaN.
+ */
+function getsLatencyVerdict(
+  requests: number,
+  p95: number | null,
+  p50: number | null,
+  o: DetectorOptions,
+): boolean {
+  if (p95 === null || Number.isNaN(p95)) return false;
+  return (
+    requests >= o.latencyMinRequests || (o.latencyWindowBuckets >= 2 && p50 !== null && !Number.isNaN(p50))
+  );
 }
 
 /** Whether this machine stores typed arrays little-endian (x86-64 and arm64, Lambda's two, do). */
@@ -1017,20 +1033,19 @@ export class Detector {
       const s = history.slot(prior);
       if (history.has(prior) && history.p50At(s) > center * increase && !history.openAt(s, 3)) span++;
     }
-    if (latencyWindowVerdict(p50, window, center, o).state !== 'anomalous') return undefined;
+    const verdict = latencyWindowVerdict(p50, window, center, o);
+    if (verdict.state !== 'anomalous') return undefined;
     this.windowSpan = span;
-    return anomalous(latencyWindowVerdict(p50, window, center, this.detector));
+    // A held series is judged at the relaxed thresholds and reported at the normal ones (see judge).
+    return anomalous(
+      o === this.detector ? verdict : latencyWindowVerdict(p50, window, center, this.detector),
+    );
   }
 
-  /**
-   * Whether a bucket gets a latency verdict at all: requests enough for one of its own, or a median and
-   * histogram for the latency window's (see `latencyWindowBuckets`).
-   */
+  /** {@link getsLatencyVerdict} for a bucket as the view gives it (a median counts only with its histogram). */
   private latencyJudgeable(b: Bucket | undefined): boolean {
-    if (!b || b.p95 === null) return false;
-    if (b.requests >= this.detector.latencyMinRequests) return true;
     return (
-      this.detector.latencyWindowBuckets >= 2 && !!b.latencyBins && b.p50 !== null && b.p50 !== undefined
+      !!b && getsLatencyVerdict(b.requests, b.p95, b.latencyBins ? (b.p50 ?? null) : null, this.detector)
     );
   }
 
@@ -1056,15 +1071,9 @@ export class Detector {
       const bits = cells[at + NORMAL]!;
       if (index === 0 || bits & (1 << (OPEN_BITS + c))) continue;
       const requests = cells[at + REQUESTS]!;
-      // As judge() decides whether a bucket gets a verdict at all (the warm-ups aside): a thin bucket only by
-      // the latency window, when it has a median (and so, from the view, its histogram).
-      const p95 = cells[at + P95]!;
-      const p50 = cells[at + P50]!;
-      if (
-        c === 3
-          ? p95 !== p95 || (requests < o.latencyMinRequests && (p50 !== p50 || o.latencyWindowBuckets < 2))
-          : requests === 0
-      )
+      // As judge() decides whether a bucket gets a verdict at all (the warm-ups aside); the ring keeps a
+      // median only where the view gave one, and so its histogram.
+      if (c === 3 ? !getsLatencyVerdict(requests, cells[at + P95]!, cells[at + P50]!, o) : requests === 0)
         continue;
       const anomalous = (bits & (1 << c)) === 0 ? 1 : 0;
       if (index >= windowStart) {

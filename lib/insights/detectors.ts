@@ -382,10 +382,11 @@ export function latencyWindowVerdict(
   let aboveCenter = 0;
   let aboveLine = 0;
   for (const bins of window) {
-    const atCenter = requestsAbove(bins, center);
+    const pairs = parseLatencyBins(bins);
+    const atCenter = countAbove(pairs, center);
     total += atCenter.total;
     aboveCenter += atCenter.above;
-    aboveLine += requestsAbove(bins, line).above;
+    aboveLine += countAbove(pairs, line).above;
   }
   const base = { observed: p50, expectedLow: 0, expectedHigh: line, quantile: 'p50' as const };
   if (total < o.latencyMinRequests) return { ...base, state: 'insufficient-data', score: 0 };
@@ -535,11 +536,16 @@ export function latencyBin(seconds: number): number {
  * evenly over so narrow a log-interval.
  */
 export function requestsAbove(bins: string, seconds: number): { above: number; total: number } {
+  return countAbove(parseLatencyBins(bins), seconds);
+}
+
+/** {@link requestsAbove} of a histogram already parsed, for one read of it to serve several thresholds. */
+function countAbove(pairs: readonly [number, number][], seconds: number): { above: number; total: number } {
   const position = LATENCY_BINS_PER_OCTAVE * Math.log2(Math.max(seconds, 0.001) * 1000);
   const bin = Math.floor(position);
   let above = 0;
   let total = 0;
-  for (const [j, count] of parseLatencyBins(bins)) {
+  for (const [j, count] of pairs) {
     total += count;
     if (j > bin) above += count;
     else if (j === bin) above += count * (1 - (position - bin));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_SECONDS, Detector, detectInsights, replay } from '../../../lib/insights/detect.js';
+import {
+  BUCKET_SECONDS,
+  type Bucket,
+  Detector,
+  detectInsights,
+  replay,
+} from '../../../lib/insights/detect.js';
 import {
   baselineFor,
   binomialUpperTail,
@@ -113,6 +119,14 @@ const MEDIAN_SHIFT = series('payments', 60, (i) =>
   i >= 30 && i < 40 ? healthy(durations(18, 0.18, 0.4)) : healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45)),
 );
 
+/** A replay from `from` to `to` cut at `cut`: run to the cut, its state saved as JSON, resumed from it. */
+function resumedAt(buckets: Bucket[], from: number, to: number, cut: number) {
+  const first = new Detector();
+  const before = replay(first, buckets, from, cut);
+  const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
+  return [...before, ...replay(second, buckets, cut, to)];
+}
+
 /** The values of a state's base64 float32 column. */
 const float32s = (base64: string) => [
   ...new Float32Array(new Uint8Array(Buffer.from(base64, 'base64')).buffer),
@@ -221,12 +235,7 @@ describe('detectInsights', () => {
     const blips = series('worker', 70, (i) => (i === 30 || i === 31 || i === 45 ? slow : quiet(i)));
     expect(detectInsights(blips, range)).toEqual([]);
     // Cut anywhere, a run resumed from its saved state keeps the histograms the window pools.
-    for (const cut of [31, 32, 33, 34]) {
-      const first = new Detector();
-      const before = replay(first, buckets, at(12), at(cut));
-      const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
-      expect([...before, ...replay(second, buckets, at(cut), at(70))]).toEqual(events);
-    }
+    for (const cut of [31, 32, 33, 34]) expect(resumedAt(buckets, at(12), at(70), at(cut))).toEqual(events);
   });
 
   it('opens on a latency window spanning slow buckets even when every other bucket is only mildly slow', () => {
@@ -374,12 +383,7 @@ describe('detectInsights', () => {
     const buckets = QUIET_FAILING;
     const whole = detectInsights(buckets, { from: at(12), to: at(80) });
     expect(whole.length).toBeGreaterThan(0);
-    for (const cut of [41, 42, 43, 45]) {
-      const first = new Detector();
-      const before = replay(first, buckets, at(12), at(cut));
-      const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
-      expect([...before, ...replay(second, buckets, at(cut), at(80))]).toEqual(whole);
-    }
+    for (const cut of [41, 42, 43, 45]) expect(resumedAt(buckets, at(12), at(80), at(cut))).toEqual(whole);
   });
 
   it('resumed from its saved state inside a low-traffic window, opens and stays closed as one continuous run does', () => {
@@ -402,12 +406,7 @@ describe('detectInsights', () => {
     ] as const) {
       const whole = detectInsights(buckets, { from: at(12), to: at(80) });
       expect(openedEvents(whole)).toHaveLength(1);
-      for (const cut of cuts) {
-        const first = new Detector();
-        const before = replay(first, buckets, at(12), at(cut));
-        const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
-        expect([...before, ...replay(second, buckets, at(cut), at(80))]).toEqual(whole);
-      }
+      for (const cut of cuts) expect(resumedAt(buckets, at(12), at(80), at(cut))).toEqual(whole);
     }
   });
 
