@@ -15,6 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import * as parquetWasm from 'parquet-wasm';
+import { compressorFor, DEFAULT_CODEC } from '../lib/lake/codec.js';
 import { encodeParquet, encodeParquetReference } from '../lib/lake/parquet.js';
 import { COLUMNS, type ColumnSpec, traceToRows, type TraceRows } from '../lib/lake/schema.js';
 import { TrafficGenerator } from '../lib/local/simulator/generate.js';
@@ -102,6 +103,9 @@ function writeWasm(table: 'traces' | 'segments', rows: Record<string, unknown>[]
   return parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(ipc), props);
 }
 
+/** The row of hyparquet-writer with the lake's codec (the runtime's: lib/lake/codec.ts). */
+const REFERENCE = `hyparquet-writer (${DEFAULT_CODEC}, delta ids)`;
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'parquet-writers-'));
   const { rows, rawJson, jsonLines } = sample();
@@ -145,7 +149,7 @@ async function main() {
 
   // The lake's own writer writes hyparquet-writer's bytes (lib/lake/writer.ts), so the sizes are one figure.
   await measure("the lake's writer (hyparquet-writer's bytes)", (t, r) => encodeParquet(t, r as never));
-  await measure('hyparquet-writer (gzip, delta ids)', (t, r) => encodeParquetReference(t, r));
+  await measure(REFERENCE, (t, r) => encodeParquetReference(t, r));
   await measure('parquet-wasm + apache-arrow (zstd)', (t, r) => writeWasm(t, r));
   await measure('DuckDB COPY from JSON lines (zstd)', async (t, r) => {
     const input = join(dir, `duck-${t}.json`);
@@ -170,7 +174,7 @@ async function main() {
 
   const rawBytes = Buffer.byteLength(rawJson);
   const gzipBytes = gzipSync(jsonLines).byteLength;
-  const lakeBytes = sizes.get('hyparquet-writer (gzip, delta ids)')!;
+  const lakeBytes = sizes.get(REFERENCE)!;
   results.push({
     writer: 'raw BatchGetTraces JSON',
     'traces/s': '',
@@ -199,7 +203,7 @@ async function main() {
   const double = durationColumnBytes(rows, 'double');
   const micros = durationColumnBytes(rows, 'micros');
   console.log(
-    `duration columns (both tables, gzip): as DOUBLE seconds ${fmt(double / traces.length)}, as INT64 microseconds ` +
+    `duration columns (both tables, ${DEFAULT_CODEC}): as DOUBLE seconds ${fmt(double / traces.length)}, as INT64 microseconds ` +
       `delta-packed ${fmt(micros / traces.length)} bytes/trace; row references with integer durations ` +
       `${fmt((contract.references - double + micros) / traces.length)} bytes/trace (column chunks are independent, ` +
       `so the one column's difference carries over)`,
@@ -260,8 +264,8 @@ function durationColumnBytes(rows: readonly TraceRows[], as: 'double' | 'micros'
           { name: 'root', num_children: 1 },
           { name: 'duration', type, repetition_type: 'OPTIONAL' },
         ],
-        codec: 'GZIP',
-        compressors: { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+        codec: DEFAULT_CODEC,
+        compressors: { [DEFAULT_CODEC]: compressorFor(DEFAULT_CODEC) },
       } as never).byteLength;
     const data = micros ? values.map((v) => (v === null ? null : BigInt(Math.round(v * 1e6)))) : [...values];
     return file(data, micros ? 'INT64' : 'DOUBLE') - file([], micros ? 'INT64' : 'DOUBLE');

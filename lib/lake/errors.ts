@@ -67,3 +67,20 @@ export class UnreadableLakeFileError extends Error {
     );
   }
 }
+
+/**
+ * A file was to be written with a codec this runtime cannot compress: ZSTD where zlib has none (before
+ * Node 22.15). Names the codec and the runtime; the lake's default codec never raises it.
+ */
+export class CodecUnavailableError extends Error {
+  override readonly name = 'CodecUnavailableError';
+
+  constructor(
+    readonly codec: string,
+    readonly runtime: string,
+  ) {
+    super(
+      `cannot write ${codec} pages on Node ${runtime}: its zlib has no ${codec} (Node 22.15 or later has)`,
+    );
+  }
+}

@@ -1,18 +1,17 @@
 /**
  * Parquet encoding of the lake's tables with standard logical types that both Athena (Trino's reader) and
  * DuckDB read: TIMESTAMP(MILLIS, UTC) as INT64, UTF8 strings, three-level LIST<string>, MAP<string,string>,
- * dictionary and delta encodings, min/max statistics on the columns they can prune by, GZIP; and merges
+ * dictionary and delta encodings, min/max statistics on the columns they can prune by, ZSTD or GZIP
+ * (lib/lake/codec.ts: ZSTD where the runtime has it); and merges
  * that keep an existing file's row groups byte for byte ({@link encodeParquet}'s `keep`).
  *
  * The format is hyparquet-writer's (pure JavaScript), chosen by measurement (bench/README.md, "Parquet
  * writer"): with gzip and delta encodings its files are within 6% of the zstd files DuckDB and parquet-wasm
  * write, it encodes faster than parquet-wasm + Arrow, and it adds no native or WebAssembly binary to the
- * Lambda bundle (DuckDB cannot ship in a 5 MB function). GZIP rather than ZSTD because Node 20's zlib has
- * no zstd; both Athena and DuckDB read either. The files are written by the lake's own writer
+ * Lambda bundle (DuckDB cannot ship in a 5 MB function). The files are written by the lake's own writer
  * (lib/lake/writer.ts), which gives the library's bytes for these two tables 2–3× faster; the library's
  * general path stays as {@link encodeParquetReference}, what the tests hold it to.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
 // The raw Thrift codec of the footer, so row groups kept by a merge are written back exactly as they were
 // (hyparquet's parsed metadata drops fields, e.g. a double column's nan_count). Both modules are the
@@ -21,6 +20,7 @@ import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparque
 import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { ByteWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
+import { type Codec, compressorFor, DECOMPRESSORS, DEFAULT_CODEC } from './codec.js';
 import { ParquetLayoutError } from './errors.js';
 import { type ColumnSpec, COLUMNS, type SegmentRow, type TableName, type TraceRow } from './schema.js';
 import { PAGE_SIZE, writeTable } from './writer.js';
@@ -112,6 +112,13 @@ function encodingOf(column: ColumnSpec): 'DELTA_BYTE_ARRAY' | 'DELTA_BINARY_PACK
 export interface Layout {
   rowGroupSize?: number;
   pageSize?: number;
+  /** The pages' codec: {@link DEFAULT_CODEC} (ZSTD where the runtime has it, else GZIP) unless given. */
+  codec?: Codec;
+  /**
+   * The codec's compressor, where it is not zlib's: the tests write ZSTD files on Node 20 with it, as
+   * frames of stored blocks (test/helpers/zstd.ts).
+   */
+  compress?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /**
@@ -221,7 +228,6 @@ const KV_METADATA = (table: TableName) => [
   { key: 'xray-lake.table', value: table },
   { key: 'xray-lake.schema', value: SCHEMA_VERSION },
 ];
-const gzip = (input: Uint8Array) => new Uint8Array(gzipSync(input));
 
 function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout): Uint8Array {
   const columns = COLUMNS[table] as readonly ColumnSpec[];
@@ -234,8 +240,8 @@ function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout):
       statistics: !NO_STATISTICS.has(spec.name),
       encoding: encodingOf(spec),
     })),
-    codec: 'GZIP',
-    compress: gzip,
+    codec: layout.codec ?? DEFAULT_CODEC,
+    compress: layout.compress ?? compressorFor(layout.codec ?? DEFAULT_CODEC),
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
     kvMetadata: KV_METADATA(table),
@@ -269,8 +275,10 @@ export function encodeParquetReference(
   const buffer = parquetWriteBuffer({
     columnData,
     schema: SCHEMAS[table] as never,
-    codec: 'GZIP',
-    compressors: { GZIP: gzip } as never,
+    codec: layout.codec ?? DEFAULT_CODEC,
+    compressors: {
+      [layout.codec ?? DEFAULT_CODEC]: layout.compress ?? compressorFor(layout.codec ?? DEFAULT_CODEC),
+    } as never,
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
     kvMetadata: KV_METADATA(table),
@@ -331,7 +339,7 @@ async function decodeColumns(
     ...(names && { columns: [...names] }),
     ...range,
     utf8: true,
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) },
+    compressors: DECOMPRESSORS,
   })) as Record<string, unknown>[];
   const columns = (COLUMNS[table] as readonly ColumnSpec[]).filter((c) => !names || names.includes(c.name));
   return raw.map((record) => {

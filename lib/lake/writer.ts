@@ -23,6 +23,7 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { deltaBinaryPack } from 'hyparquet-writer/src/delta.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
+import type { Codec } from './codec.js';
 import { ParquetWriteError } from './errors.js';
 import type { ColumnSpec } from './schema.js';
 
@@ -68,7 +69,7 @@ export interface WriteTableOptions {
   rowGroupSize: number;
   pageSize?: number;
   /** The codec's name in the footer and its compressor. */
-  codec: 'GZIP';
+  codec: Codec;
   compress: (bytes: Uint8Array) => Uint8Array;
   kvMetadata: readonly { key: string; value: string }[];
 }
@@ -144,7 +145,7 @@ interface Leaf {
 type ChunkOptions = Pick<ColumnInput, 'statistics' | 'encoding'> & {
   name: string;
   pageSize: number;
-  codec: 'GZIP';
+  codec: Codec;
   compress: (bytes: Uint8Array) => Uint8Array;
 };
 

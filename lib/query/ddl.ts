@@ -61,7 +61,9 @@ export function tableLocation(table: TableName, lakeRoot: string): string {
 export function tableProperties(table: TableName, lakeRoot: string): Record<string, string> {
   const base = tableLocation(table, lakeRoot).replace(/\/$/, '');
   return {
-    'parquet.compression': 'GZIP',
+    // What Athena would write with, were it to write into the table (it only reads: files of either codec);
+    // the exporter Lambda writes ZSTD (lib/lake/codec.ts).
+    'parquet.compression': 'ZSTD',
     'projection.enabled': 'true',
     'projection.dt.type': 'date',
     'projection.dt.format': 'yyyy-MM-dd',

@@ -1,5 +1,34 @@
-import { COLUMNS, type ColumnSpec, type TableName } from '../../lib/lake/schema.js';
+import {
+  COLUMNS,
+  type ColumnSpec,
+  type SegmentRow,
+  type TableName,
+  type TraceRow,
+  traceToRows,
+} from '../../lib/lake/schema.js';
+import { TrafficGenerator } from '../../lib/local/simulator/generate.js';
 import { Random } from '../../lib/local/simulator/random.js';
+import { DEFAULT_SCENARIO } from '../../lib/local/simulator/scenario.js';
+import { assembleTrace } from '../../lib/xray/assemble.js';
+import { summarizeTrace } from '../../lib/xray/summary.js';
+
+/**
+ * The lake's rows of `minutes` of the default scenario's traffic from minute `from` (since the epoch): the
+ * same rows for the same arguments.
+ */
+export function simulatorTables(minutes: number, seed: number, from = 29_600_000) {
+  const generator = new TrafficGenerator(DEFAULT_SCENARIO, [], seed);
+  const traces: TraceRow[] = [];
+  const segments: SegmentRow[] = [];
+  for (let minute = from; minute < from + minutes; minute++)
+    for (const trace of generator.minute(minute)) {
+      const assembled = assembleTrace(trace.id, trace.documents);
+      const rows = traceToRows(assembled, summarizeTrace(assembled, 1), { exportedAt: 1_800_000_000_000 });
+      traces.push(rows.trace);
+      segments.push(...rows.segments);
+    }
+  return { traces, segments };
+}
 
 /**
  * Strings that test a writer's corners: empty, non-ASCII (2-, 3- and 4-byte UTF-8), a lone surrogate

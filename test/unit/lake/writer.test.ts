@@ -7,13 +7,9 @@ import {
   type Layout,
   openParquet,
 } from '../../../lib/lake/parquet.js';
-import { SEGMENT_COLUMNS, TABLES, type TableName, traceToRows } from '../../../lib/lake/schema.js';
-import { TrafficGenerator } from '../../../lib/local/simulator/generate.js';
+import { SEGMENT_COLUMNS, TABLES, type TableName } from '../../../lib/lake/schema.js';
 import { Random } from '../../../lib/local/simulator/random.js';
-import { DEFAULT_SCENARIO } from '../../../lib/local/simulator/scenario.js';
-import { assembleTrace } from '../../../lib/xray/assemble.js';
-import { summarizeTrace } from '../../../lib/xray/summary.js';
-import { randomRows } from '../../helpers/lake-rows.js';
+import { randomRows, simulatorTables } from '../../helpers/lake-rows.js';
 
 /** Where two files first differ, for a failure message that says more than "not equal". */
 function firstDifference(a: Uint8Array, b: Uint8Array): string {
@@ -45,23 +41,9 @@ function comparable(value: unknown): unknown {
   return value;
 }
 
-function simulatorRows(minutes: number) {
-  const generator = new TrafficGenerator(DEFAULT_SCENARIO, [], 3);
-  const traces: unknown[] = [];
-  const segments: unknown[] = [];
-  for (let minute = 29_500_000; minute < 29_500_000 + minutes; minute++)
-    for (const trace of generator.minute(minute)) {
-      const assembled = assembleTrace(trace.id, trace.documents);
-      const rows = traceToRows(assembled, summarizeTrace(assembled, 1), { exportedAt: 1_800_000_000_000 });
-      traces.push(rows.trace);
-      segments.push(...rows.segments);
-    }
-  return { traces, segments };
-}
-
 describe("the lake's Parquet writer", () => {
   it("writes the simulator's traces and segments byte for byte as hyparquet-writer does", () => {
-    const { traces, segments } = simulatorRows(30);
+    const { traces, segments } = simulatorTables(30, 3, 29_500_000);
     expect(segments.length).toBeGreaterThan(2000);
     expectSameBytes('traces', traces);
     expectSameBytes('segments', segments);
@@ -84,10 +66,10 @@ describe("the lake's Parquet writer", () => {
   });
 
   it("matches at the lake's own sizes: a second row group and id pages past 1 MiB", () => {
-    const { segments } = simulatorRows(10);
+    const { segments } = simulatorTables(10, 3, 29_500_000);
     const rows = Array.from({ length: 100_777 }, (_, i) => {
-      const row = segments[i % segments.length] as Record<string, unknown>;
-      return { ...row, id: `${i.toString(16).padStart(8, '0')}${String(row.id).slice(8)}` };
+      const row = segments[i % segments.length]!;
+      return { ...row, id: `${i.toString(16).padStart(8, '0')}${row.id.slice(8)}` };
     });
     const file = openParquet(expectSameBytes('segments', rows));
     expect(file.groupRows).toEqual([100_000, 777]);
