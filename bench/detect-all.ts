@@ -6,23 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bandAloneRule, noiseModelRule, runNab } from './detect-nab.js';
-import {
-  MIDMORNING_WEEKS,
-  MORNING_WEEKS,
-  NIGHT_WEEKS,
-  runScenarios,
-  scenarioTable,
-} from './detect-scenarios.js';
+import { printWeekSets, runScenarios, scenarioTable } from './detect-scenarios.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-console.table(scenarioTable(await runScenarios(5, '/tmp/xray-lake-bench-scenarios')));
-console.log('night weeks (the low-traffic incident starting between 02:00 and 04:00 UTC):');
-console.table(scenarioTable(await runScenarios(NIGHT_WEEKS, '/tmp/xray-lake-bench-scenarios')));
-console.log("the demo's week ending 03:50-04:40 UTC (a thin first hour; the worker's ramp at night):");
-console.table(scenarioTable(await runScenarios(MORNING_WEEKS, '/tmp/xray-lake-bench-scenarios')));
-console.log("the demo's week ending 07:45-09:00 UTC (the payments slowdown on a thin second night):");
-console.table(scenarioTable(await runScenarios(MIDMORNING_WEEKS, '/tmp/xray-lake-bench-scenarios')));
+await printWeekSets(5, '/tmp/xray-lake-bench-scenarios');
 console.table(runNab().summary);
 console.log("NAB with the band alone (ownRateAlpha=1: no series' own anomaly rate):");
 const { thresholds: __, ...bandAlone } = runNab(bandAloneRule).summary;

@@ -192,15 +192,29 @@ export function scenarioTable(results: WeekResult[]): Record<string, string | nu
   return [...results.map((r) => row(r.week, r)), row('all', total)];
 }
 
+/** The labelled week sets beside the standard weeks, each with what it was added for. */
+const WEEK_SETS: readonly [title: string, weeks: readonly WeekSpec[]][] = [
+  ['night weeks (the low-traffic incident starting between 02:00 and 04:00 UTC):', NIGHT_WEEKS],
+  ["the demo's week ending 03:50-04:40 UTC (a thin first hour; the worker's ramp at night):", MORNING_WEEKS],
+  [
+    "the demo's week ending 07:45-09:00 UTC (the payments slowdown on a thin second night):",
+    MIDMORNING_WEEKS,
+  ],
+];
+
+/** Prints the scenario table of `weeks` standard weeks, then of each labelled week set, lakes cached in `dir`. */
+export async function printWeekSets(weeks: number, dir: string): Promise<void> {
+  console.table(scenarioTable(await runScenarios(weeks, dir)));
+  for (const [title, set] of WEEK_SETS) {
+    console.log(title);
+    console.table(scenarioTable(await runScenarios(set, dir)));
+  }
+}
+
 if (process.argv[1]?.endsWith('detect-scenarios.ts')) {
   const weeks = Number(arg('weeks', '5'));
   const dir = arg('dir', '/tmp/xray-lake-bench-scenarios');
-  console.table(scenarioTable(await runScenarios(weeks, dir)));
-  console.log('night weeks (the low-traffic incident starting between 02:00 and 04:00 UTC):');
-  console.table(scenarioTable(await runScenarios(NIGHT_WEEKS, dir)));
-  console.log("the demo's week ending 03:50-04:40 UTC (a thin first hour; the worker's ramp at night):");
-  console.table(scenarioTable(await runScenarios(MORNING_WEEKS, dir)));
-  console.table(scenarioTable(await runScenarios(MIDMORNING_WEEKS, dir)));
+  await printWeekSets(weeks, dir);
   if (process.argv.includes('--every-hour')) {
     console.log("the demo's week (seed 1) ending at 20 past each hour:");
     console.table(scenarioTable(await runScenarios(EVERY_HOUR_WEEKS, dir)));

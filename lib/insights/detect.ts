@@ -489,18 +489,10 @@ class ServiceHistory {
     return sorted ? order : order.sort((a, b) => this.timeAt(a) - this.timeAt(b));
   }
 
-  static restore(
-    name: string,
-    size: number,
-    data: SerializedService,
-    fleet: FleetArray,
-    noise: FleetArray,
-    delay: number,
-    windowSize: number,
-  ): ServiceHistory {
-    const history = new ServiceHistory(size, fleet, noise, delay, windowSize);
+  /** Fills this new history with service `name`'s saved one (see {@link serialize}). */
+  load(name: string, data: SerializedService): void {
     // A state saved with another latencyNoiseWindow (or before the model) starts the model afresh.
-    if (data.noise?.length === noise.stride) noise.values.set(data.noise, history.noiseBase);
+    if (data.noise?.length === this.noise.stride) this.noise.values.set(data.noise, this.noiseBase);
     const slots = data.requests.length;
     const p95 = data.p95f32 === undefined ? undefined : float32FromBase64(data.p95f32, slots, name, 'p95f32');
     const p50 = data.p50f32 === undefined ? undefined : float32FromBase64(data.p50f32, slots, name, 'p50f32');
@@ -520,11 +512,10 @@ class ServiceHistory {
         p95: latency(p95, data.p95, i),
         p50: latency(p50, data.p50, i),
       };
-      history.record(t, bucket, data.normal[i]!);
+      this.record(t, bucket, data.normal[i]!);
     }
-    for (const [t, text] of data.bins ?? []) history.keepBins(t, text);
-    data.lifecycle.forEach((state, c) => history.setLifecycle(c, state));
-    return history;
+    for (const [t, text] of data.bins ?? []) this.keepBins(t, text);
+    data.lifecycle.forEach((state, c) => this.setLifecycle(c, state));
   }
 }
 
@@ -700,18 +691,7 @@ export class Detector {
       byService = new Map<string, Bucket>();
       for (const b of buckets) {
         byService.set(b.service, b);
-        if (!this.services.has(b.service)) {
-          const history = new ServiceHistory(
-            this.historyBuckets,
-            this.fleet,
-            this.noise,
-            this.rateDelay,
-            this.detector.latencyWindowBuckets,
-          );
-          this.services.set(b.service, history);
-          this.order.push(b.service);
-          this.histories.push(history);
-        }
+        if (!this.services.has(b.service)) this.addService(b.service);
       }
     }
     this.scoring = score;
@@ -1390,6 +1370,21 @@ export class Detector {
     return detector;
   }
 
+  /** A new, empty history for `service`, judged from the next bucket on, after those known already. */
+  private addService(service: string): ServiceHistory {
+    const history = new ServiceHistory(
+      this.historyBuckets,
+      this.fleet,
+      this.noise,
+      this.rateDelay,
+      this.detector.latencyWindowBuckets,
+    );
+    this.services.set(service, history);
+    this.order.push(service);
+    this.histories.push(history);
+    return history;
+  }
+
   private restore(state: DetectorStateHeader, services: Iterable<ServiceState>): void {
     if (state.version !== 1 && state.version !== 2)
       throw new DetectorStateError(`unknown detector state version ${String(state.version)}`);
@@ -1398,20 +1393,7 @@ export class Detector {
         `the state keeps ${state.historyBuckets} buckets of history, this detector ${this.historyBuckets}: start afresh or keep historyDays`,
       );
     this.next = state.next;
-    for (const [name, data] of services) {
-      const history = ServiceHistory.restore(
-        name,
-        this.historyBuckets,
-        data,
-        this.fleet,
-        this.noise,
-        this.rateDelay,
-        this.detector.latencyWindowBuckets,
-      );
-      this.services.set(name, history);
-      this.order.push(name);
-      this.histories.push(history);
-    }
+    for (const [name, data] of services) this.addService(name).load(name, data);
     this.incidents = structuredClone(state.incidents);
     this.addEdges(state.edges.map(([caller, callee]) => ({ caller, callee })));
   }

@@ -124,12 +124,13 @@ export async function runScheduledDetect(
   );
   await fillSamples(deps.engine, events);
 
-  const saved = await saveState(deps.store, detector, events, etag);
+  const services = encodeServices(detector);
+  const saved = await saveState(deps.store, detector, events, etag, services);
   let bytes = saved.bytes;
   if (events.length) await deps.publisher.publish(events);
   if (deps.metrics) await deps.metrics.put(metrics);
   // Most runs decide nothing: their state, saved with an empty outbox, needs no second write.
-  if (events.length) ({ bytes } = await saveState(deps.store, detector, [], saved.etag));
+  if (events.length) ({ bytes } = await saveState(deps.store, detector, [], saved.etag, services));
   const count = (kind: EventKind) => events.filter((e) => eventKind(e) === kind).length;
   const report: DetectRunReport = {
     from,
@@ -175,13 +176,21 @@ const STATE_MEMBER_CHARS = 4 * 2 ** 20;
  * without its services, each further line one service (see {@link Detector.serviceStates}), compressed a few
  * MiB at a time into consecutive gzip members (one gzip file, RFC 1952 2.2). Written whole as one JSON
  * document, a state held its text and its objects at once: 571 MiB of memory for 1,000 services, and past
- * about 10,000 more text than a JavaScript string may hold.
+ * about 10,000 more text than a JavaScript string may hold. The first line is a member of its own, so the
+ * two saves of a run that publishes (outbox, then cleared) share the services' members: `services`, from
+ * {@link encodeServices}.
  */
 export function encodeState(
   detector: Detector,
   outbox: readonly InsightEntry[],
-  memberChars = STATE_MEMBER_CHARS,
+  services: readonly Buffer[] = encodeServices(detector),
 ): Buffer {
+  const head = `${JSON.stringify({ outbox, detector: detector.stateHeader() })}\n`;
+  return Buffer.concat([gzipSync(head, { level: STATE_GZIP_LEVEL }), ...services]);
+}
+
+/** The services' lines of a state (see {@link encodeState}), gzip'd `memberChars` characters at a time. */
+export function encodeServices(detector: Detector, memberChars = STATE_MEMBER_CHARS): Buffer[] {
   const members: Buffer[] = [];
   let lines: string[] = [];
   let chars = 0;
@@ -190,15 +199,14 @@ export function encodeState(
     lines = [];
     chars = 0;
   };
-  const add = (line: string) => {
+  for (const service of detector.serviceStates()) {
+    const line = JSON.stringify(service);
     lines.push(line, '\n');
     chars += line.length + 1;
     if (chars >= memberChars) flush();
-  };
-  add(JSON.stringify({ outbox, detector: detector.stateHeader() }));
-  for (const service of detector.serviceStates()) add(JSON.stringify(service));
+  }
   if (lines.length > 0) flush();
-  return Buffer.concat(members);
+  return members;
 }
 
 /**
@@ -244,8 +252,9 @@ async function saveState(
   detector: Detector,
   outbox: readonly InsightEntry[],
   etag: string | null,
+  services?: readonly Buffer[],
 ): Promise<{ etag: string; bytes: number }> {
-  const body = encodeState(detector, outbox);
+  const body = encodeState(detector, outbox, services);
   try {
     return { etag: (await store.put(DETECTOR_STATE_KEY, body, { ifMatch: etag })).etag, bytes: body.length };
   } catch (error) {

@@ -230,6 +230,7 @@ const KV_METADATA = (table: TableName) => [
 ];
 
 function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout): Uint8Array {
+  const codec = layout.codec ?? DEFAULT_CODEC;
   const columns = COLUMNS[table] as readonly ColumnSpec[];
   const data = EXTRACTORS[table](rows);
   return writeTable({
@@ -240,8 +241,8 @@ function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout):
       statistics: !NO_STATISTICS.has(spec.name),
       encoding: encodingOf(spec),
     })),
-    codec: layout.codec ?? DEFAULT_CODEC,
-    compress: layout.compress ?? compressorFor(layout.codec ?? DEFAULT_CODEC),
+    codec,
+    compress: layout.compress ?? compressorFor(codec),
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
     kvMetadata: KV_METADATA(table),
@@ -257,6 +258,7 @@ export function encodeParquetReference(
   rows: readonly unknown[],
   layout: Layout = {},
 ): Uint8Array {
+  const codec = layout.codec ?? DEFAULT_CODEC;
   const columns = COLUMNS[table] as readonly ColumnSpec[];
   const data = EXTRACTORS[table](rows);
   const columnData = columns.map((column, c) => {
@@ -275,10 +277,8 @@ export function encodeParquetReference(
   const buffer = parquetWriteBuffer({
     columnData,
     schema: SCHEMAS[table] as never,
-    codec: layout.codec ?? DEFAULT_CODEC,
-    compressors: {
-      [layout.codec ?? DEFAULT_CODEC]: layout.compress ?? compressorFor(layout.codec ?? DEFAULT_CODEC),
-    } as never,
+    codec,
+    compressors: { [codec]: layout.compress ?? compressorFor(codec) } as never,
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
     kvMetadata: KV_METADATA(table),

@@ -3,6 +3,7 @@ import {
   BUCKET_SECONDS,
   type Bucket,
   Detector,
+  type DetectorState,
   detectInsights,
   replay,
 } from '../../../lib/insights/detect.js';
@@ -119,12 +120,22 @@ const MEDIAN_SHIFT = series('payments', 60, (i) =>
   i >= 30 && i < 40 ? healthy(durations(18, 0.18, 0.4)) : healthy(durations(18, 0.1, i % 2 ? 0.25 : 0.45)),
 );
 
-/** A replay from `from` to `to` cut at `cut`: run to the cut, its state saved as JSON, resumed from it. */
-function resumedAt(buckets: Bucket[], from: number, to: number, cut: number) {
+/**
+ * A replay from `from` to `to` cut at `cut`: run to the cut, its state saved as JSON (and looked at or edited
+ * by `edit`), resumed from it.
+ */
+function resumedAt(
+  buckets: Bucket[],
+  from: number,
+  to: number,
+  cut: number,
+  edit: (saved: DetectorState) => void = () => {},
+) {
   const first = new Detector();
   const before = replay(first, buckets, from, cut);
-  const second = new Detector({}, JSON.parse(JSON.stringify(first.state())));
-  return [...before, ...replay(second, buckets, cut, to)];
+  const saved = JSON.parse(JSON.stringify(first.state())) as DetectorState;
+  edit(saved);
+  return [...before, ...replay(new Detector({}, saved), buckets, cut, to)];
 }
 
 /** The values of a state's base64 float32 column. */
@@ -559,12 +570,10 @@ describe('detectInsights', () => {
     const buckets = MEDIAN_SHIFT;
     const whole = detectInsights(buckets, { from: at(12), to: at(60) });
     expect(whole).toHaveLength(2);
-    const first = new Detector();
-    replay(first, buckets, at(12), at(31));
-    const saved = JSON.parse(JSON.stringify(first.state()));
-    expect(float32s(saved.services.payments.p50f32)).toHaveLength(31);
-    const second = new Detector({}, saved);
-    expect(replay(second, buckets, at(31), at(60))).toEqual(whole);
+    const resumed = resumedAt(buckets, at(12), at(60), at(31), (saved) =>
+      expect(float32s(saved.services.payments!.p50f32!)).toHaveLength(31),
+    );
+    expect(resumed).toEqual(whole);
   });
 
   it('judges latency exactly as baselineFor and latencyVerdict, the pure rule, do (randomized)', () => {
@@ -683,20 +692,19 @@ describe('detectInsights', () => {
     const buckets = MEDIAN_SHIFT;
     const whole = detectInsights(buckets, { from: at(12), to: at(60) });
     expect(whole).toHaveLength(2);
-    const first = new Detector();
-    replay(first, buckets, at(12), at(31));
     // Version 1 wrote each latency as a JSON number of nine significant digits (null for none).
-    const v1 = JSON.parse(JSON.stringify(first.state()));
-    v1.version = 1;
-    for (const service of Object.values(v1.services) as Record<string, unknown>[]) {
-      for (const field of ['p95', 'p50']) {
-        service[field] = float32s(service[`${field}f32`] as string).map((v) =>
-          Number.isNaN(v) ? null : Number(v.toPrecision(9)),
-        );
-        delete service[`${field}f32`];
+    const asVersion1 = (v1: DetectorState) => {
+      v1.version = 1;
+      for (const service of Object.values(v1.services) as unknown as Record<string, unknown>[]) {
+        for (const field of ['p95', 'p50']) {
+          service[field] = float32s(service[`${field}f32`] as string).map((v) =>
+            Number.isNaN(v) ? null : Number(v.toPrecision(9)),
+          );
+          delete service[`${field}f32`];
+        }
       }
-    }
-    expect(replay(new Detector({}, v1), buckets, at(31), at(60))).toEqual(whole);
+    };
+    expect(resumedAt(buckets, at(12), at(60), at(31), asVersion1)).toEqual(whole);
   });
 
   it('refuses a state whose latencies do not match its buckets, naming the service', () => {

@@ -9,6 +9,7 @@ import type { InsightEntry, InsightPublisher } from '../../../lib/insights/event
 import {
   DETECTOR_STATE_KEY,
   decodeState,
+  encodeServices,
   encodeState,
   runScheduledDetect,
   SCHEDULED_DETECT_DEFAULTS,
@@ -128,7 +129,7 @@ describe('runScheduledDetect', () => {
     expect(loaded.outbox).toEqual(events);
     expect(loaded.detector.state()).toEqual(detector.state());
     // Compressed a few characters at a time: many gzip members, one file, the same text.
-    const members = encodeState(detector, events, 100);
+    const members = encodeState(detector, events, encodeServices(detector, 100));
     expect(members.length).toBeGreaterThan(body.length);
     expect(gunzipSync(members)).toEqual(gunzipSync(body));
     expect(decodeState(members, { historyDays: 1 }).detector.state()).toEqual(detector.state());
