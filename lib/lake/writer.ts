@@ -261,61 +261,79 @@ function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[], 
     ];
   }
   const isMap = spec.type === 'map<string,string>';
+  // Levels in typed arrays sized for a row's first entry, grown when rows hold more; entries read in place
+  // (a `for...in` over a plain object, as `Object.entries` orders them) instead of an array per row: most
+  // rows' maps are empty, and the arrays per row were most of this column's cost.
   const keys: unknown[] = [];
   const items: unknown[] = [];
-  const keyDefinition: number[] = [];
-  const itemDefinition: number[] = [];
-  const repetition: number[] = [];
+  let keyDefinition = new Uint8Array(n + 16);
+  let itemDefinition = isMap ? new Uint8Array(n + 16) : keyDefinition;
+  let repetition = new Uint8Array(n + 16);
+  let count = 0;
   let keyNulls = 0;
   let itemNulls = 0;
+  const room = () => {
+    if (count < repetition.length) return;
+    const grow = (levels: Uint8Array) => {
+      const grown = new Uint8Array(levels.length * 2);
+      grown.set(levels);
+      return grown;
+    };
+    keyDefinition = grow(keyDefinition);
+    if (isMap) itemDefinition = grow(itemDefinition);
+    repetition = grow(repetition);
+  };
+  const entry = (key: unknown, item: unknown, first: boolean, row: number) => {
+    if (absent(key)) throw requiredNull(spec.name, firstRow + row);
+    room();
+    keys.push(key);
+    keyDefinition[count] = 1;
+    if (isMap) {
+      items.push(item);
+      if (absent(item)) {
+        itemDefinition[count] = 1;
+        itemNulls++;
+      } else itemDefinition[count] = 2;
+    }
+    repetition[count++] = first ? 0 : 1;
+  };
   for (let row = 0; row < n; row++) {
     const value = values[row];
     if (absent(value)) throw requiredNull(spec.name, firstRow + row);
-    let entries: (readonly [unknown, unknown])[] | readonly unknown[];
+    const before = count;
     if (isMap) {
-      if (value instanceof Map) entries = [...(value as Map<unknown, unknown>).entries()];
-      else if (typeof value === 'object' && !Array.isArray(value)) entries = Object.entries(value);
-      else throw new ParquetWriteError(spec.name, `row ${firstRow + row} is not a map`);
+      if (value instanceof Map) {
+        for (const [key, item] of value as Map<unknown, unknown>) entry(key, item, count === before, row);
+      } else if (typeof value === 'object' && !Array.isArray(value)) {
+        for (const key in value)
+          if (Object.hasOwn(value, key))
+            entry(key, (value as Record<string, unknown>)[key], count === before, row);
+      } else throw new ParquetWriteError(spec.name, `row ${firstRow + row} is not a map`);
     } else {
       if (!Array.isArray(value))
         throw new ParquetWriteError(spec.name, `row ${firstRow + row} is not a list`);
-      entries = value;
+      for (let i = 0; i < value.length; i++) entry(value[i], undefined, i === 0, row);
     }
-    if (entries.length === 0) {
-      keys.push(undefined);
-      keyDefinition.push(0);
-      keyNulls++;
-      if (isMap) {
-        items.push(undefined);
-        itemDefinition.push(0);
-        itemNulls++;
-      }
-      repetition.push(0);
-      continue;
+    if (count > before) continue;
+    // An empty map or list: one entry with both levels 0.
+    room();
+    keys.push(undefined);
+    keyDefinition[count] = 0;
+    keyNulls++;
+    if (isMap) {
+      items.push(undefined);
+      itemDefinition[count] = 0;
+      itemNulls++;
     }
-    for (let i = 0; i < entries.length; i++) {
-      const key = isMap ? (entries[i] as readonly [unknown, unknown])[0] : entries[i];
-      if (absent(key)) throw requiredNull(spec.name, firstRow + row);
-      keys.push(key);
-      keyDefinition.push(1);
-      if (isMap) {
-        const item = (entries[i] as readonly [unknown, unknown])[1];
-        items.push(item);
-        if (absent(item)) {
-          itemDefinition.push(1);
-          itemNulls++;
-        } else itemDefinition.push(2);
-      }
-      repetition.push(i === 0 ? 0 : 1);
-    }
+    repetition[count++] = 0;
   }
-  const levels = Uint8Array.from(repetition);
+  const levels = repetition.subarray(0, count);
   // Schema: the column, its repeated group, then the leaf (a list's element; a map's key and value).
-  const leaf = (index: number, leafValues: unknown[], definition: number[], nulls: number): Leaf => ({
+  const leaf = (index: number, leafValues: unknown[], definition: Uint8Array, nulls: number): Leaf => ({
     path: [spec.name, elements[1]!.name as string, elements[index]!.name as string],
     element: elements[index]!,
     values: leafValues,
-    definition: Uint8Array.from(definition),
+    definition: definition.subarray(0, count),
     repetition: levels,
     maxDefinition: index - 1,
     maxRepetition: 1,
@@ -329,44 +347,90 @@ function leavesOf(spec: ColumnSpec, values: unknown[], schema: readonly Json[], 
 type Physical = 'BYTE_ARRAY' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN';
 
 /**
- * A leaf's string values as UTF-8, all in one buffer: value `i` is bytes `starts[i]` to `starts[i + 1]`
- * (empty for nulls). ASCII is copied character by character; the first other character hands the rest
- * of that string to `TextEncoder.encodeInto`, which writes what `TextEncoder.encode` would.
+ * A leaf's string values as UTF-8, all in one buffer: value `i` is bytes `starts[i]` to `ends[i]` (empty
+ * for nulls), `total` bytes in all, counting repeats. A value equal to the one before shares its bytes: the
+ * trace id on each of a trace's rows, a segment's id on each of its subsegments' rows, are encoded once.
+ * ASCII goes through one native join and encode; otherwise each string is copied character by character
+ * until its first other character, which hands the rest of it to `TextEncoder.encodeInto` (the bytes
+ * `TextEncoder.encode` would write).
  */
 interface Utf8Column {
   bytes: Uint8Array;
   starts: Int32Array;
+  ends: Int32Array;
+  total: number;
 }
 const textEncoder = new TextEncoder();
 function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
+  const n = values.length;
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  // Each distinct run's string and length, read once (the strings lie wherever the rows' parse put them).
+  const parts: string[] = [];
+  const lengths = new Int32Array(n);
+  let previous: string | undefined;
   let capacity = 0;
-  for (const value of values) {
-    if (typeof value === 'string') capacity += value.length;
-    else if (!absent(value)) throw new ParquetWriteError(name, `${typeof value} in a string column`);
-  }
-  // Usually every value is ASCII (ids, names, URLs): then one native join and one native encode give
-  // the bytes, and each value's bytes are its characters. (join writes nulls as nothing.)
-  const ascii = new Uint8Array(capacity + 16);
-  const { read, written } = textEncoder.encodeInto((values as unknown[]).join(''), ascii);
-  if (read === capacity && written === capacity) {
-    const starts = new Int32Array(values.length + 1);
-    let at = 0;
-    for (let i = 0; i < values.length; i++) {
-      starts[i] = at;
-      const value = values[i];
-      if (typeof value === 'string') at += value.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (typeof value !== 'string') {
+      if (!absent(value)) throw new ParquetWriteError(name, `${typeof value} in a string column`);
+      lengths[i] = -1;
+      continue;
     }
-    starts[values.length] = at;
-    return { bytes: ascii, starts };
+    const length = value.length;
+    total += length;
+    if (value === previous) {
+      lengths[i] = -2;
+      continue;
+    }
+    previous = value;
+    parts.push(value);
+    lengths[i] = length;
+    capacity += length;
+  }
+  const ascii = new Uint8Array(capacity + 16);
+  const { read, written } = textEncoder.encodeInto(parts.join(''), ascii);
+  if (read === capacity && written === capacity) {
+    let at = 0;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const length = lengths[i]!;
+      if (length === -2) {
+        starts[i] = start;
+        ends[i] = at;
+        continue;
+      }
+      starts[i] = at;
+      if (length >= 0) {
+        // A null (-1) between two equal values leaves the first's bytes to the second.
+        start = at;
+        at += length;
+      }
+      ends[i] = at;
+    }
+    // `total` counts a repeated value's bytes each time, as the page sizes do: the characters, all ASCII.
+    return { bytes: ascii, starts, ends, total };
   }
   let bytes = new Uint8Array(capacity + 16);
-  const starts = new Int32Array(values.length + 1);
   let at = 0;
-  for (let i = 0; i < values.length; i++) {
+  let start = 0;
+  total = 0;
+  for (let i = 0; i < n; i++) {
+    const length = lengths[i]!;
+    if (length === -2) {
+      starts[i] = start;
+      ends[i] = at;
+      total += at - start;
+      continue;
+    }
     starts[i] = at;
-    const value = values[i];
-    if (typeof value !== 'string') continue;
-    const length = value.length;
+    if (length < 0) {
+      ends[i] = at;
+      continue;
+    }
+    start = at;
+    const value = values[i] as string;
     if (at + length * 3 > bytes.length) {
       const grown = new Uint8Array(Math.max(bytes.length * 2, at + length * 3));
       grown.set(bytes.subarray(0, at));
@@ -379,9 +443,10 @@ function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
       bytes[at++] = code;
     }
     if (j < length) at += textEncoder.encodeInto(value.slice(j), bytes.subarray(at)).written;
+    ends[i] = at;
+    total += at - start;
   }
-  starts[values.length] = at;
-  return { bytes, starts };
+  return { bytes, starts, ends, total };
 }
 
 /**
@@ -423,7 +488,19 @@ function statisticsOf(values: readonly unknown[], nulls: number, type: Physical)
   let min: unknown;
   let max: unknown;
   let nan = 0;
-  if (type === 'BYTE_ARRAY') {
+  if (type === 'BOOLEAN') {
+    // false < true: the order the general loop below finds, without comparing booleans as numbers.
+    let falses = false;
+    let trues = false;
+    for (const value of values) {
+      if (value === true) trues = true;
+      else if (value === false) falses = true;
+    }
+    if (falses || trues) {
+      min = !falses;
+      max = trues;
+    }
+  } else if (type === 'BYTE_ARRAY') {
     let previous: unknown;
     for (const value of values) {
       if (absent(value) || value === previous) continue;
@@ -462,6 +539,7 @@ function statisticsOf(values: readonly unknown[], nulls: number, type: Physical)
 function dictionaryOf(
   values: readonly unknown[],
   type: Physical,
+  nulls: number,
 ): { dictionary: unknown[]; indexes: Int32Array } | undefined {
   if (type === 'BOOLEAN') return undefined;
   const prefix = type === 'BYTE_ARRAY' ? 4 : 0;
@@ -491,10 +569,23 @@ function dictionaryOf(
   let dictionarySize = 0;
   let totalSize = 0;
   let nonNull = 0;
+  // Fixed-size values' PLAIN size is known before the pass, and the kept dictionary's size only grows with
+  // it: past the bound the decision below is already "no", so a column of mostly distinct numbers (the
+  // durations, which the sample passes) stops building a map it would throw away.
+  const fixedPlainSize = prefix === 0 ? (n - nulls) * fixed : Number.POSITIVE_INFINITY;
+  let last: unknown;
+  let lastIndex = -1;
   for (let i = 0; i < n; i++) {
     const value = values[i];
     if (absent(value)) continue;
     nonNull++;
+    // Runs of one value (a segment's service on each of its subsegments, a kind) are often the same
+    // string object: comparing it with the last is cheaper than hashing it into the map.
+    if (value === last) {
+      totalSize += type === 'BYTE_ARRAY' ? (value as string).length : fixed;
+      indexes[i] = lastIndex;
+      continue;
+    }
     let index = seen.get(value);
     if (index === undefined) {
       const size = sizeOf(value);
@@ -503,8 +594,12 @@ function dictionaryOf(
       index = dictionary.length;
       dictionary.push(value);
       seen.set(value, index);
+      const indexBits = 32 - Math.clz32(dictionary.length - 1);
+      if (2 * (dictionarySize + Math.ceil(((n - nulls) * indexBits) / 8)) > fixedPlainSize) return undefined;
     } else totalSize += type === 'BYTE_ARRAY' ? (value as string).length : fixed;
     indexes[i] = index;
+    last = value;
+    lastIndex = index;
   }
   const bitWidth = Math.ceil(Math.log2(dictionary.length));
   const indexSize = Math.ceil((nonNull * bitWidth) / 8);
@@ -561,7 +656,7 @@ function writePlain(out: Output, values: readonly unknown[], type: Physical, nam
 /** Value `i` of an encoded string column, PLAIN: its byte length, then its bytes. */
 function appendPlainString(out: Output, column: Utf8Column, i: number): void {
   const start = column.starts[i]!;
-  const end = column.starts[i + 1]!;
+  const end = column.ends[i]!;
   out.appendUint32(end - start);
   out.appendRange(column.bytes, start, end);
 }
@@ -571,7 +666,7 @@ function appendPlainString(out: Output, column: Utf8Column, i: number): void {
  * DELTA_BINARY_PACKED by the library), then the suffixes' bytes.
  */
 function writeDeltaByteArray(out: Output, column: Utf8Column, indexes: Int32Array): void {
-  const { bytes, starts } = column;
+  const { bytes, starts, ends } = column;
   const n = indexes.length;
   const prefixes = new Int32Array(n);
   const suffixes = new Int32Array(n);
@@ -579,9 +674,11 @@ function writeDeltaByteArray(out: Output, column: Utf8Column, indexes: Int32Arra
   let previousEnd = 0;
   for (let k = 0; k < n; k++) {
     const start = starts[indexes[k]!]!;
-    const end = starts[indexes[k]! + 1]!;
+    const end = ends[indexes[k]!]!;
     let prefix = 0;
-    if (k > 0) {
+    // The same bytes as the value before (a repeat, see utf8Of): all prefix, no suffix.
+    if (k > 0 && start === previousStart && end === previousEnd) prefix = end - start;
+    else if (k > 0) {
       const max = Math.min(previousEnd - previousStart, end - start);
       while (prefix < max && bytes[previousStart + prefix] === bytes[start + prefix]) prefix++;
     }
@@ -595,7 +692,7 @@ function writeDeltaByteArray(out: Output, column: Utf8Column, indexes: Int32Arra
   for (let k = 0; k < n; k++) {
     if (suffixes[k]! > 0) {
       const start = starts[indexes[k]!]! + prefixes[k]!;
-      out.appendRange(bytes, start, starts[indexes[k]! + 1]!);
+      out.appendRange(bytes, start, ends[indexes[k]!]!);
     }
   }
 }
@@ -660,6 +757,26 @@ function writeDeltaTimestamps(out: Output, values: readonly number[], name: stri
       const end = Math.min(start + VALUES_PER_MINIBLOCK, blockSize);
       let buffer = 0;
       let used = 0;
+      if (width <= 24) {
+        // Most miniblocks (rows a few milliseconds apart): `used` + width stays under 32 bits, so integer
+        // shifts give the same bytes as the exact arithmetic below, written straight into the buffer.
+        out.ensure(width * 4);
+        const bytes = out.bytes;
+        let at = out.index;
+        for (let i = 0; i < VALUES_PER_MINIBLOCK; i++) {
+          const adjusted = start + i < end ? deltas[start + i]! - minDelta : 0;
+          buffer |= adjusted << used;
+          used += width;
+          while (used >= 8) {
+            bytes[at++] = buffer & 0xff;
+            buffer >>>= 8;
+            used -= 8;
+          }
+        }
+        out.offset += at - out.index;
+        out.index = at;
+        continue;
+      }
       for (let i = 0; i < VALUES_PER_MINIBLOCK; i++) {
         const adjusted = start + i < end ? deltas[start + i]! - minDelta : 0;
         // `used` is below 8 here and `adjusted` below 2^45, so the sum stays an exact integer.
@@ -723,7 +840,7 @@ function writeChunk(out: Output, leaf: Leaf, options: ChunkOptions): Json {
   if (isTimestamp && options.encoding !== 'DELTA_BINARY_PACKED')
     throw new ParquetWriteError(options.name, 'timestamps are written DELTA_BINARY_PACKED');
 
-  const dictionary = options.encoding ? undefined : dictionaryOf(values, type);
+  const dictionary = options.encoding ? undefined : dictionaryOf(values, type, leaf.nulls);
   // (A string column without a dictionary has its types checked as it is encoded, below.)
   if (dictionary && type === 'BYTE_ARRAY')
     for (const value of dictionary.dictionary)
@@ -764,10 +881,10 @@ function writeChunk(out: Output, leaf: Leaf, options: ChunkOptions): Json {
   const utf8 = !dictionary && type === 'BYTE_ARRAY' ? utf8Of(options.name, values) : undefined;
   const fixed = dictionary ? 4 : type === 'BOOLEAN' ? 0.125 : type === 'INT32' ? 4 : 8;
   const sizeOf = utf8
-    ? (i: number) => (absent(values[i]) ? 0 : utf8.starts[i + 1]! - utf8.starts[i]!)
+    ? (i: number) => utf8.ends[i]! - utf8.starts[i]!
     : (i: number) => (absent(values[i]) ? 0 : fixed);
   // Most chunks are smaller than a page, which needs no value-by-value split.
-  const estimate = utf8 ? utf8.starts[values.length]! : (values.length - leaf.nulls) * fixed;
+  const estimate = utf8 ? utf8.total : (values.length - leaf.nulls) * fixed;
   const pages: [number, number][] =
     estimate < options.pageSize
       ? values.length > 0
@@ -818,11 +935,16 @@ function writeChunk(out: Output, leaf: Leaf, options: ChunkOptions): Json {
       writeDeltaTimestamps(page, pick(values, present) as number[], options.name);
     } else if (encoding === 'RLE') {
       const run = new Output(256);
-      const booleans = pick(values, present);
-      for (const value of booleans)
-        if (typeof value !== 'boolean')
+      // As 0s and 1s in a typed array: the same runs and bits as the booleans themselves (the library
+      // compares values with === and packs `value & 1`), without an array of them or a conversion per bit.
+      const bits = new Uint8Array(present.length);
+      for (let k = 0; k < present.length; k++) {
+        const value = values[present[k]!];
+        if (value === true) bits[k] = 1;
+        else if (value !== false)
           throw new ParquetWriteError(options.name, `${String(value)} is not a boolean`);
-      writeRleBitPackedHybrid(run, booleans as never, 1);
+      }
+      writeRleBitPackedHybrid(run, bits, 1);
       page.appendUint32(run.offset);
       page.appendBytes(run.written());
     } else if (utf8) {

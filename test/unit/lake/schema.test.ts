@@ -120,6 +120,22 @@ describe('lake schema', () => {
     expect(partitionOf(Date.UTC(2026, 10, 21, 0, 0, 0))).toMatchObject({ path: 'dt=2026-11-21/hour=00' });
   });
 
+  it('gives each time its own hour when asked for hours in turn (the last hour is remembered)', () => {
+    const times = [
+      Date.UTC(2026, 10, 21, 0, 30),
+      Date.UTC(2026, 10, 21, 0, 59, 59, 999),
+      Date.UTC(2026, 10, 21, 1, 0),
+      Date.UTC(2026, 10, 21, 0, 0),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      Date.UTC(1970, 0, 1, 0, 0),
+    ];
+    for (const time of [...times, ...times.reverse()]) {
+      const iso = new Date(time).toISOString();
+      expect(partitionOf(time).path).toBe(`dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`);
+    }
+    expect(() => partitionOf(Number.NaN)).toThrow(RangeError);
+  });
+
   it('applies the redaction hook to every row before it is written', () => {
     const trace = twoServiceTrace();
     const rows = traceToRows(

@@ -78,6 +78,23 @@ describe("the lake's Parquet writer", () => {
     expect(traceIds.encoding_stats?.find((s) => s.page_type === 'DATA_PAGE_V2')?.count).toBeGreaterThan(1);
   });
 
+  it('matches hyparquet-writer where string values repeat, across nulls and non-ASCII characters', () => {
+    // The writer encodes a value equal to the one before once (utf8Of); nulls between, empty strings,
+    // and characters past ASCII must still give the reference's bytes.
+    const base = randomRows('segments', 11, 12);
+    const ascii = ['a1', null, 'a1', 'a1', '', '', null, '', 'b2', null, null, 'b2'];
+    const other = ascii.map((value) => (value === null ? null : `${value}é`));
+    for (const parents of [ascii, other]) {
+      const rows = base.map((row, i) => ({
+        ...row,
+        trace_id: i < 6 ? '1-69000000-aaaaaaaaaaaaaaaaaaaaaaaa' : '1-69000000-bbbbbbbbbbbbbbbbbbbbbbbb',
+        parent_id: parents[i],
+        segment_id: i % 4 < 2 ? 'ééé' : 'sss',
+      }));
+      for (const pageSize of [1, 7, 4096]) expectSameBytes('segments', rows, { pageSize });
+    }
+  });
+
   it('writes an empty table as hyparquet-writer does', () => {
     expectSameBytes('traces', []);
     expectSameBytes('segments', []);
