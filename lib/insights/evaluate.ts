@@ -101,5 +101,6 @@ export function evaluate(labels: LabelFile, entries: readonly InsightEntry[]): E
 /** How an incident fared, in words: "detected, +N buckets", "missed", "quiet (right)" or "false alarm". */
 export function outcomeText(outcome: IncidentOutcome): string {
   if (outcome.decoy) return outcome.detected ? 'false alarm' : 'quiet (right)';
-  return outcome.detected ? `detected, +${outcome.delayBuckets} buckets` : 'missed';
+  if (!outcome.detected) return 'missed';
+  return `detected, +${outcome.delayBuckets} ${outcome.delayBuckets === 1 ? 'bucket' : 'buckets'}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../lib/insights/evaluate.js';
+import { evaluate, outcomeText } from '../../../lib/insights/evaluate.js';
 import type { InsightEntry } from '../../../lib/insights/events.js';
 import type { LabelFile } from '../../../lib/local/simulator/simulate.js';
 
@@ -82,6 +82,15 @@ describe('evaluate', () => {
       medianDelayBuckets: 2,
     });
     expect(result.precision).toBeCloseTo(0.25, 12);
+    expect(result.incidents.map(outcomeText)).toEqual(['detected, +2 buckets', 'missed', 'false alarm']);
+  });
+
+  it('says one bucket of delay in the singular', () => {
+    const [first] = evaluate(labels, [
+      insight('checkout', 'FAULT', '2026-11-20T10:00:00.000Z', '2026-11-20T10:05:00.000Z'),
+    ]).incidents;
+    expect(first).toMatchObject({ detected: true, delayBuckets: 1 });
+    expect(outcomeText(first!)).toBe('detected, +1 bucket');
   });
 
   it('credits an insight whose root cause moved to the incident’s service in a later update', () => {
