@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { InvalidKeyError, PreconditionFailedError, StoreError } from './errors.js';
@@ -109,5 +109,5 @@ export class FsStore implements ObjectStore {
 
 /** S3's ETag for a single-part object: the quoted MD5 of the body. */
 export function etagOf(body: Uint8Array): string {
-  return `"${createHash('md5').update(body).digest('hex')}"`;
+  return `"${hash('md5', body, 'hex')}"`;
 }

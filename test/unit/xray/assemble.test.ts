@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodeParquet } from '../../../lib/lake/parquet.js';
 import { traceToRows } from '../../../lib/lake/schema.js';
@@ -5,6 +6,7 @@ import { TrafficGenerator } from '../../../lib/local/simulator/generate.js';
 import { Random } from '../../../lib/local/simulator/random.js';
 import { DEFAULT_SCENARIO } from '../../../lib/local/simulator/scenario.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
+import { derivedEntityId } from '../../../lib/xray/ids.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
 import { dynamoCall, entityId, segment, subsegment, traceId } from '../../helpers/segments.js';
@@ -103,6 +105,19 @@ describe('assembleTrace', () => {
     expect(assembleTrace(id, [root, callee]).inferred.map((s) => s.id)).toEqual(
       trace.inferred.map((s) => s.id),
     );
+  });
+
+  it('derives inferred ids that stay what earlier versions wrote to the lake', () => {
+    // The first 16 hex digits of SHA-1 over the parts joined by NUL, as every release so far has written
+    // them: a different id for the same inferred segment would make a re-export add a second row.
+    expect(derivedEntityId('1-5759e988-bd862e3fe1be46a994272793', '53995c3f42cd8ad8', 'inferred')).toBe(
+      createHash('sha1')
+        .update('1-5759e988-bd862e3fe1be46a994272793\u000053995c3f42cd8ad8\u0000inferred')
+        .digest('hex')
+        .slice(0, 16),
+    );
+    expect(derivedEntityId('53995c3f42cd8ad8', 'DynamoDB', 'remote')).toBe('4df8596fd58123a3');
+    expect(derivedEntityId('a', 'é')).toBe('933529fb38351fbc');
   });
 
   it('gives the same trace, rows and file bytes whatever order the documents arrive in', () => {
