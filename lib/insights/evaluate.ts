@@ -98,9 +98,14 @@ export function evaluate(labels: LabelFile, entries: readonly InsightEntry[]): E
   };
 }
 
+/** "1 bucket", "2 buckets", "0.5 buckets". */
+export function bucketsText(count: number): string {
+  return `${count} ${count === 1 ? 'bucket' : 'buckets'}`;
+}
+
 /** How an incident fared, in words: "detected, +N buckets", "missed", "quiet (right)" or "false alarm". */
 export function outcomeText(outcome: IncidentOutcome): string {
   if (outcome.decoy) return outcome.detected ? 'false alarm' : 'quiet (right)';
   if (!outcome.detected) return 'missed';
-  return `detected, +${outcome.delayBuckets} ${outcome.delayBuckets === 1 ? 'bucket' : 'buckets'}`;
+  return `detected, +${bucketsText(outcome.delayBuckets ?? 0)}`;
 }

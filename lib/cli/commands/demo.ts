@@ -4,7 +4,7 @@ import { DEFAULT_SCENARIO } from '../../local/simulator/scenario.js';
 import { simulate } from '../../local/simulator/simulate.js';
 import { exportRange } from '../../export/run.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
-import { evaluate } from '../../insights/evaluate.js';
+import { bucketsText, evaluate } from '../../insights/evaluate.js';
 import { JsonlPublisher } from '../../insights/jsonl-publisher.js';
 import { detectOverLake } from '../../insights/lake.js';
 import { FsStore } from '../../store/fs-store.js';
@@ -169,7 +169,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
       )}\n` +
         `  recall ${(100 * scored.recall).toFixed(0)}%, precision ${(100 * scored.precision).toFixed(0)}% ` +
         `(${scored.insightsOpened} insights, ${scored.falseAlarms} detecting no labelled incident), decoys alerted ${scored.decoysAlerted}, ` +
-        `median time to detect ${scored.medianDelayBuckets ?? '-'} buckets of 5 minutes\n`,
+        `median time to detect ${scored.medianDelayBuckets === null ? '-' : bucketsText(scored.medianDelayBuckets)} of 5 minutes\n`,
     );
     io.out(
       `\nThe lake stays in ${lakeRoot} (Hive-partitioned Parquet). Go on with, for example:\n` +

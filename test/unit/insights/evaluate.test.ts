@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, outcomeText } from '../../../lib/insights/evaluate.js';
+import { bucketsText, evaluate, outcomeText } from '../../../lib/insights/evaluate.js';
 import type { InsightEntry } from '../../../lib/insights/events.js';
 import type { LabelFile } from '../../../lib/local/simulator/simulate.js';
 
@@ -91,6 +91,7 @@ describe('evaluate', () => {
     ]).incidents;
     expect(first).toMatchObject({ detected: true, delayBuckets: 1 });
     expect(outcomeText(first!)).toBe('detected, +1 bucket');
+    expect([0, 1, 1.5, 2].map(bucketsText)).toEqual(['0 buckets', '1 bucket', '1.5 buckets', '2 buckets']);
   });
 
   it('credits an insight whose root cause moved to the incident’s service in a later update', () => {
