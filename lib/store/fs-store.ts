@@ -1,6 +1,7 @@
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { hexDigest } from '../digest.js';
 import { InvalidKeyError, PreconditionFailedError, StoreError } from './errors.js';
 import { isValidKey, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
@@ -109,5 +110,5 @@ export class FsStore implements ObjectStore {
 
 /** S3's ETag for a single-part object: the quoted MD5 of the body. */
 export function etagOf(body: Uint8Array): string {
-  return `"${hash('md5', body, 'hex')}"`;
+  return `"${hexDigest('md5', body)}"`;
 }

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import { InvalidTraceIdError } from './errors.js';
 
 /** `1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>` (xray-api-sendingdata.html, "Generating trace IDs"). */
@@ -28,7 +28,5 @@ export function makeTraceId(epochSeconds: number, random: string): string {
  * the subsegment they stand for keeps them identical across reads, so re-exports are idempotent.
  */
 export function derivedEntityId(...parts: string[]): string {
-  // One-shot `hash`: the same digest as a `createHash` object, at half the cost or less for inputs this
-  // short (the exporter derives one per inferred segment; the hash objects were ~2% of its own path).
-  return hash('sha1', parts.join('\u0000'), 'hex').slice(0, 16);
+  return hexDigest('sha1', parts.join('\u0000')).slice(0, 16);
 }
