@@ -1,7 +1,7 @@
 /**
  * Exporter benchmarks (issue: exporter). Prints figures; asserts nothing.
  *
- *   node --expose-gc bin/run-ts.mjs bench/export.ts [--hours 2] [--rpm 300]
+ *   node --expose-gc bin/run-ts.mjs bench/export.ts [--hours 2] [--rpm 300] [--repeat 5]
  *
  * - own path: parse → validate → assemble → flatten → encode → write, with the source in memory
  * - whole path: xray-local (its own process) → GetTraceSummaries + BatchGetTraces → lake
@@ -36,6 +36,8 @@ const arg = (name: string, fallback: number) => {
 };
 const HOURS = arg('hours', 2);
 const RPM = arg('rpm', 300);
+/** Warm runs of each own-path rate: one run is not a figure on a machine whose speed moves by a third. */
+const REPEAT = arg('repeat', 5);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const scenario = (rpm: number): Scenario => ({
   ...DEFAULT_SCENARIO,
@@ -137,6 +139,7 @@ export async function ownPath(rpm: number) {
     return {
       benchmark: `own path at ${rpm} requests/min (${fmt(source.size)} traces, source in memory; Node ${process.version}, ${DEFAULT_CODEC} pages)`,
       figure: `${fmt(report.tracesExported / report.seconds)} traces/s`,
+      rate: report.tracesExported / report.seconds,
       detail: `${fmt(report.segmentsWritten / report.seconds)} segment rows/s; ${fmt(report.bytesWritten / report.tracesExported)} bytes a trace written (every write of an hour file counted whole, row groups copied as they were included); re-run of the range ${again.seconds} s (${fmt(again.tracesAlreadyCurrent / again.seconds)} traces/s checked)`,
     };
   } finally {
@@ -259,15 +262,35 @@ export function stages() {
   }));
 }
 
+/**
+ * `REPEAT` warm runs of the own path at each rate, alternated (so a drift in the machine's speed falls on
+ * both): each rate's median run, with the range and every run's figure beside it, and how many reached the
+ * issue's 5,000 traces/s a core.
+ */
+async function ownPathRepeated(rates: readonly number[]) {
+  const runs = new Map(rates.map((rate) => [rate, [] as Awaited<ReturnType<typeof ownPath>>[]]));
+  for (let i = 0; i < REPEAT; i++) for (const rate of rates) runs.get(rate)!.push(await ownPath(rate));
+  return rates.map((rate) => {
+    const results = runs.get(rate)!;
+    const sorted = [...results].sort((a, b) => a.rate - b.rate);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const met = results.filter((r) => r.rate >= 5000).length;
+    return {
+      benchmark: `${median.benchmark}, median of ${results.length} warm runs`,
+      figure: median.figure,
+      detail: `range ${fmt(sorted[0]!.rate)}–${fmt(sorted.at(-1)!.rate)}; ≥ 5,000 in ${met} of ${results.length} (${results.map((r) => fmt(r.rate)).join(' / ')}); median run: ${median.detail}`,
+    };
+  });
+}
+
 export async function runExportBenchmarks() {
   // 60/min: every hour fits one unit. 300/min: hours split into units, each rewriting the hour file. The
   // first run in a process pays V8's warm-up (it ran 15–40% slower, twelfth session): shown apart,
   // as a Lambda's cold start, from the figures of the code compiled, as a warm Lambda runs it.
-  const first = await ownPath(60);
+  const { rate: _, ...first } = await ownPath(60);
   const rows = [
     { ...first, benchmark: `${first.benchmark}, first run in the process (V8 warming up)` },
-    await ownPath(60),
-    await ownPath(RPM),
+    ...(await ownPathRepeated([...new Set([60, RPM])])),
     ...stages(),
     await wholePath(),
   ];
