@@ -5,11 +5,14 @@
  *
  * - own path: parse → validate → assemble → flatten → encode → write, with the source in memory
  * - whole path: xray-local (its own process) → GetTraceSummaries + BatchGetTraces → lake
+ * - client CPU of the two read APIs through the SDK's stack, canned responses instead of the network
  * - stages: what each step of the own path costs a trace, timed alone (medians of seven rounds)
  * - memory: peak RSS of backfills of 1, 4 and 16 days from a source that generates traces on demand,
  *   so only the exporter's own memory is measured; it must not grow with the length of the backfill
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { BatchGetTracesCommand, GetTraceSummariesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xrayClientFor } from '../lib/cli/io.js';
@@ -283,6 +286,78 @@ async function ownPathRepeated(rates: readonly number[]) {
   });
 }
 
+/**
+ * The client's CPU for X-Ray's two read APIs, the network replaced by canned responses (the simulator's
+ * summaries and traces) so the SDK's whole stack runs and nothing else: µs a listed summary and a
+ * BatchGetTraces call of 5 traces, through `XRayTraceSource` (which reads only the fields it uses,
+ * lib/xray/lean-output.ts) and through the SDK's own deserialization of every field. Medians of five
+ * alternated rounds.
+ */
+export async function sdkReads() {
+  const generator = new TrafficGenerator(scenario(300), [], 21);
+  const traces = generator.minute(END / 60 - 5).slice(0, 100);
+  const summaries = traces.map((t) => summarizeTrace(assembleTrace(t.id, t.documents), 1));
+  const bodies = {
+    summaries: JSON.stringify({ TraceSummaries: summaries, ApproximateTime: END, NextToken: 'next' }),
+    traces: JSON.stringify({
+      Traces: traces.slice(0, 5).map((t) => ({
+        Id: t.id,
+        Duration: 0.2,
+        LimitExceeded: false,
+        Segments: t.documents.map((d) => ({ Id: d.id, Document: JSON.stringify(d) })),
+      })),
+      UnprocessedTraceIds: [],
+    }),
+  };
+  const client = new XRayClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 1,
+    requestHandler: {
+      handle: async (request: { path: string }) => ({
+        response: {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: Readable.from([
+            Buffer.from(request.path.includes('Summaries') ? bodies.summaries : bodies.traces),
+          ]),
+        },
+      }),
+    } as never,
+  });
+  const source = new XRayTraceSource(client);
+  const ids = traces.slice(0, 5).map((t) => t.id);
+  const runs: Record<string, () => Promise<unknown>> = {
+    'GetTraceSummaries, a summary, the fields used': () =>
+      source.listPage({ from: 0, to: 1, timeRangeType: 'TraceId' }),
+    'GetTraceSummaries, a summary, the SDK reading every field': () =>
+      client.send(new GetTraceSummariesCommand({ StartTime: new Date(0), EndTime: new Date(1000) })),
+    'BatchGetTraces, a call of 5 traces, the fields used': () => source.batchGet(ids),
+    'BatchGetTraces, a call of 5 traces, the SDK reading every field': () =>
+      client.send(new BatchGetTracesCommand({ TraceIds: ids })),
+  };
+  const rounds: Record<string, number[]> = {};
+  for (let round = 0; round < 5; round++)
+    for (const [name, run] of Object.entries(runs)) {
+      const calls = name.startsWith('Get') ? 40 : 400;
+      const started = performance.now();
+      for (let i = 0; i < calls; i++) await run();
+      const perCall = ((performance.now() - started) * 1000) / calls;
+      (rounds[name] ??= []).push(name.startsWith('Get') ? perCall / summaries.length : perCall);
+    }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  return Object.entries(rounds).map(([name, values]) => ({
+    benchmark: `client CPU: ${name} (canned responses, the SDK's stack without the network)`,
+    figure: `${median(values).toFixed(0)} µs`,
+    detail: `${
+      name.startsWith('Get')
+        ? `${summaries.length} summaries a page, ${fmt(bodies.summaries.length / summaries.length)} bytes each`
+        : `${fmt(bodies.traces.length)} bytes a response`
+    }; rounds ${values.map((v) => v.toFixed(0)).join(' / ')} µs`,
+  }));
+}
+
 export async function runExportBenchmarks() {
   // 60/min: every hour fits one unit. 300/min: hours split into units, each rewriting the hour file. The
   // first run in a process pays V8's warm-up (it ran 15–40% slower, twelfth session): shown apart,
@@ -292,6 +367,7 @@ export async function runExportBenchmarks() {
     { ...first, benchmark: `${first.benchmark}, first run in the process (V8 warming up)` },
     ...(await ownPathRepeated([...new Set([60, RPM])])),
     ...stages(),
+    ...(await sdkReads()),
     await wholePath(),
   ];
   for (const days of [1, 4, 16]) rows.push(await memory(days, 20));
