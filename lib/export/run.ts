@@ -166,12 +166,7 @@ export async function exportRange(
   const context: UnitContext = { deps, options, fetchOptions, stats, report, shards: options.shards ?? 1 };
   try {
     const windows = planWindows(options.from, options.to);
-    for (const [index, window] of windows.entries()) {
-      if (shouldStop(options)) {
-        report.stoppedAt = isoOf(window.from);
-        break;
-      }
-      await exportWindow(context, window, 'TraceId');
+    const stoppedAt = await exportWindows(context, windows, 'TraceId', async (index, window) => {
       if (options.advanceCheckpoint)
         report.checkpoint = isoOf((await advanceCheckpoint(deps.store, window.to, runId)).position);
       await lease.renew();
@@ -181,23 +176,19 @@ export async function exportRange(
         reached: window.to,
         tracesExported: report.tracesExported,
       });
-    }
+    });
+    if (stoppedAt !== undefined) report.stoppedAt = stoppedAt;
     if (options.revisit && options.revisit.to > options.revisit.from && report.stoppedAt === undefined) {
       // Hour windows by update time, each split like the range's when it lists too many traces, with the
       // checkpoint moved after each: a busy account's revisit (every trace of the last hours has an
       // update) is resumable and never one unit too big for an invocation.
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
-      let stoppedAt: string | undefined;
-      for (const window of planWindows(options.revisit.from, options.revisit.to)) {
-        if (shouldStop(options)) {
-          stoppedAt = isoOf(window.from);
-          break;
-        }
-        await exportWindow(context, window, 'Event');
+      const revisitWindows = planWindows(options.revisit.from, options.revisit.to);
+      const stoppedAt = await exportWindows(context, revisitWindows, 'Event', async (_, window) => {
         if (options.advanceCheckpoint)
           await advanceCheckpoint(deps.store, window.to, runId, new Date(), 'revisitPosition');
         await lease.renew();
-      }
+      });
       report.revisited = {
         scanned: report.summariesScanned - before.scanned,
         exported: report.tracesExported - before.exported,
@@ -228,12 +219,19 @@ const shouldStop = (options: ExportOptions): boolean =>
   options.signal?.aborted === true || (options.stopAt !== undefined && Date.now() >= options.stopAt);
 const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
 
-async function exportWindow(
+/** A window's listing: its traces' refs, or that it holds more than one unit and is to be split. */
+type Listing = { refs: Map<string, TraceRef> } | { split: true };
+
+/**
+ * Lists a window's traces, page after page (GetTraceSummaries pages follow each other's tokens). Stops as
+ * soon as the window holds more than a unit and can be split. Reads only: the lake is not touched.
+ */
+async function listWindow(
   context: UnitContext,
   window: { from: number; to: number },
   timeRangeType: TimeRangeType,
-): Promise<void> {
-  const { deps, fetchOptions, stats, report } = context;
+): Promise<Listing> {
+  const { deps, fetchOptions, stats } = context;
   const max = context.options.maxTracesPerUnit ?? MAX_TRACES_PER_UNIT;
   const refs = new Map<string, TraceRef>();
   let nextToken: string | undefined;
@@ -254,15 +252,77 @@ async function exportWindow(
       refs.set(ref.id, ref);
     }
     nextToken = page.nextToken;
-    // (By update time too: halves list the traces updated in each; one updated in both is fetched once,
-    // the second listing finding its revision already in the lake.)
-    if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS) {
-      const middle = Math.floor((window.from + window.to) / 2);
-      await exportWindow(context, { from: window.from, to: middle }, timeRangeType);
-      await exportWindow(context, { from: middle, to: window.to }, timeRangeType);
-      return;
-    }
+    if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS) return { split: true };
   } while (nextToken);
+  return { refs };
+}
+
+/**
+ * Exports windows one after the other, each listed while the one before it is fetched and written: the
+ * listing is a chain of page requests, one at a time, which against X-Ray's read API is waiting (at 50 ms
+ * a response, xray-local's `--latency-ms`, it was ~45% of a run), so it overlaps the previous window's
+ * fetches, conversion and write instead of following them. Each window is still written, and its
+ * checkpoint moved (`done`), in order. A window listed ahead is listed earlier in the run than it would be
+ * otherwise, but never before the run began: a trace whose segments arrive after its window was listed was
+ * updated after the run's start, which is where the next run's revisit (by update time) begins, so it is
+ * found there, as late data always was. When the run stops early, the listing under way is waited for and
+ * dropped.
+ */
+async function exportWindows(
+  context: UnitContext,
+  windows: readonly { from: number; to: number }[],
+  timeRangeType: TimeRangeType,
+  done: (index: number, window: { from: number; to: number }) => Promise<void>,
+  stoppable = true,
+): Promise<string | undefined> {
+  const listAhead = (index: number) => {
+    const listing = listWindow(context, windows[index]!, timeRangeType);
+    // Its failure is the run's when its turn comes, not an unhandled rejection meanwhile.
+    listing.catch(() => {});
+    return listing;
+  };
+  const stop = () => stoppable && shouldStop(context.options);
+  let ahead = windows.length > 0 && !stop() ? listAhead(0) : undefined;
+  try {
+    for (const [index, window] of windows.entries()) {
+      // (A split window's halves are one unit of the checkpoint: both are exported once begun.)
+      if (stop()) return isoOf(window.from);
+      const listing = await ahead!;
+      ahead = index + 1 < windows.length ? listAhead(index + 1) : undefined;
+      await exportListed(context, window, timeRangeType, listing);
+      await done(index, window);
+    }
+    return undefined;
+  } finally {
+    // Nothing of the run goes on after it returns (the caller may destroy its client).
+    await ahead?.catch(() => {});
+  }
+}
+
+/**
+ * Exports a listed window: a window too big for one unit as its two halves (by update time too: halves
+ * list the traces updated in each; one updated in both is fetched once, the second listing finding its
+ * revision already in the lake), otherwise its new and changed traces, fetched, converted and merged into
+ * their hour files.
+ */
+async function exportListed(
+  context: UnitContext,
+  window: { from: number; to: number },
+  timeRangeType: TimeRangeType,
+  listing: Listing,
+): Promise<void> {
+  const { deps, fetchOptions, stats, report } = context;
+  if ('split' in listing) {
+    const middle = Math.floor((window.from + window.to) / 2);
+    const halves = [
+      { from: window.from, to: middle },
+      { from: middle, to: window.to },
+    ];
+    // The second half listed while the first is exported, as windows are (the checkpoint moves after both).
+    await exportWindows(context, halves, timeRangeType, async () => {}, false);
+    return;
+  }
+  const { refs } = listing;
   report.windows++;
   report.summariesScanned += refs.size;
   if (refs.size === 0) return;

@@ -11,6 +11,7 @@ import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { FsStore } from '../../lib/store/fs-store.js';
 import type { ObjectStore } from '../../lib/store/object-store.js';
+import { traceIdEpochSeconds } from '../../lib/xray/ids.js';
 import type { TraceSource } from '../../lib/xray/source.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
@@ -267,6 +268,82 @@ describe('export from xray-local into a folder lake', () => {
     expect(resumed.revisited.stoppedAt).toBeUndefined();
     expect((await readCheckpoint(store))?.revisitPosition).toBe(revisit.to);
     expect((await lakeRows(store)).traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+  });
+
+  it('lists the next window while the one before it is fetched and written', async () => {
+    const store = await freshStore();
+    const secondHour = Date.UTC(2026, 10, 21, 10) / 1000;
+    const events: string[] = [];
+    const recording: TraceSource = {
+      listPage: (window, next) => {
+        events.push(`list ${window.from >= secondHour ? 2 : 1}`);
+        return source.listPage(window, next);
+      },
+      batchGet: async (ids) => {
+        const result = await source.batchGet(ids);
+        events.push(`fetched ${traceIdEpochSeconds(ids[0]!) >= secondHour ? 2 : 1}`);
+        return result;
+      },
+    };
+    const report = await exportRange({ source: recording, store }, { from: FROM, to: TO });
+    expect(report.tracesExported).toBe(sourceIds.length);
+    // The second hour's listing began before the first hour's last fetch came back.
+    expect(events.indexOf('list 2')).toBeGreaterThan(-1);
+    expect(events.indexOf('list 2')).toBeLessThan(events.lastIndexOf('fetched 1'));
+    expect(events.indexOf('fetched 2')).toBeGreaterThan(events.lastIndexOf('fetched 1'));
+  });
+
+  it('leaves nothing running when a window fails while the next one is being listed', async () => {
+    const store = await freshStore();
+    const secondHour = Date.UTC(2026, 10, 21, 10) / 1000;
+    let listing = 0;
+    let listedAhead = false;
+    const failing: TraceSource = {
+      listPage: async (window, next) => {
+        listing++;
+        try {
+          if (window.from >= secondHour) {
+            listedAhead = true;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          return await source.listPage(window, next);
+        } finally {
+          listing--;
+        }
+      },
+      batchGet: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw Object.assign(new Error('AccessDenied'), { name: 'AccessDeniedException' });
+      },
+    };
+    await expect(
+      exportRange({ source: failing, store }, { from: FROM, to: TO, advanceCheckpoint: true, fetch: quick }),
+    ).rejects.toThrow('AccessDenied');
+    // The second hour was being listed when the first failed; the run waited for it before returning.
+    expect(listedAhead).toBe(true);
+    expect(listing).toBe(0);
+    expect(await readCheckpoint(store)).toBeUndefined();
+  });
+
+  it('fails on a window listed ahead at its turn, the windows before it durable', async () => {
+    const store = await freshStore();
+    const secondHour = Date.UTC(2026, 10, 21, 10) / 1000;
+    const failing: TraceSource = {
+      listPage: async (window, next) => {
+        if (window.from >= secondHour)
+          throw Object.assign(new Error('AccessDenied on the second hour'), {
+            name: 'AccessDeniedException',
+          });
+        return source.listPage(window, next);
+      },
+      batchGet: (ids) => source.batchGet(ids),
+    };
+    await expect(
+      exportRange({ source: failing, store }, { from: FROM, to: TO, advanceCheckpoint: true, fetch: quick }),
+    ).rejects.toThrow('AccessDenied on the second hour');
+    expect((await readCheckpoint(store))?.position).toBe(secondHour);
+    const firstHour = sourceIds.filter((id) => traceIdEpochSeconds(id) < secondHour);
+    expect((await lakeRows(store)).traces.map((t) => t.trace_id).sort()).toEqual(firstHour);
   });
 
   it('quarantines malformed documents verbatim with the reason, counts them, and exports the rest', async () => {
