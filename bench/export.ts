@@ -11,10 +11,10 @@
  *   so only the exporter's own memory is measured; it must not grow with the length of the backfill
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { BatchGetTracesCommand, GetTraceSummariesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { BatchGetTracesCommand, GetTraceSummariesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { xrayClientFor } from '../lib/cli/io.js';
 import { exportRange } from '../lib/export/run.js';
 import { DEFAULT_CODEC } from '../lib/lake/codec.js';
@@ -130,7 +130,7 @@ class MemorySource implements TraceSource {
   }
 }
 
-export async function ownPath(rpm: number) {
+async function ownPath(rpm: number) {
   const from = END - HOURS * 3600;
   const source = new MemorySource(from, END, rpm);
   const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
@@ -206,7 +206,7 @@ async function memory(days: number, rpm: number) {
  * They do not add up to the own path's figure: that also holds the fetch pipeline, the hour-file merge and
  * the garbage its steps leave behind.
  */
-export function stages() {
+function stages() {
   const generator = new TrafficGenerator(scenario(300), [], 21);
   const traces: { id: string; texts: string[] }[] = [];
   for (let minute = END / 60 - 20; minute < END / 60; minute++)
@@ -293,7 +293,7 @@ async function ownPathRepeated(rates: readonly number[]) {
  * lib/xray/lean-output.ts) and through the SDK's own deserialization of every field. Medians of five
  * alternated rounds.
  */
-export async function sdkReads() {
+async function sdkReads() {
   const generator = new TrafficGenerator(scenario(300), [], 21);
   const traces = generator.minute(END / 60 - 5).slice(0, 100);
   const summaries = traces.map((t) => summarizeTrace(assembleTrace(t.id, t.documents), 1));

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
  * hence the namespace import.)
  */
 export function hexDigest(algorithm: 'md5' | 'sha1' | 'sha256', data: string | Uint8Array): string {
-  return typeof crypto.hash === 'function'
-    ? crypto.hash(algorithm, data, 'hex')
-    : crypto.createHash(algorithm).update(data).digest('hex');
+  return oneShot ? oneShot(algorithm, data, 'hex') : crypto.createHash(algorithm).update(data).digest('hex');
 }
+// Looked up once: the exporter calls hexDigest for every inferred segment.
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;

@@ -370,7 +370,6 @@ function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
   const lengths = new Int32Array(n);
   let previous: string | undefined;
   let capacity = 0;
-  let total = 0;
   for (let i = 0; i < n; i++) {
     const value = values[i];
     if (typeof value !== 'string') {
@@ -379,7 +378,6 @@ function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
       continue;
     }
     const length = value.length;
-    total += length;
     if (value === previous) {
       lengths[i] = -2;
       continue;
@@ -389,33 +387,13 @@ function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
     lengths[i] = length;
     capacity += length;
   }
-  const ascii = new Uint8Array(capacity + 16);
-  const { read, written } = textEncoder.encodeInto(parts.join(''), ascii);
-  if (read === capacity && written === capacity) {
-    let at = 0;
-    let start = 0;
-    for (let i = 0; i < n; i++) {
-      const length = lengths[i]!;
-      if (length === -2) {
-        starts[i] = start;
-        ends[i] = at;
-        continue;
-      }
-      starts[i] = at;
-      if (length >= 0) {
-        // A null (-1) between two equal values leaves the first's bytes to the second.
-        start = at;
-        at += length;
-      }
-      ends[i] = at;
-    }
-    // `total` counts a repeated value's bytes each time, as the page sizes do: the characters, all ASCII.
-    return { bytes: ascii, starts, ends, total };
-  }
   let bytes = new Uint8Array(capacity + 16);
+  // All ASCII: the join's bytes are in place, each value as many bytes as characters.
+  const { read, written } = textEncoder.encodeInto(parts.join(''), bytes);
+  const ascii = read === capacity && written === capacity;
   let at = 0;
   let start = 0;
-  total = 0;
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const length = lengths[i]!;
     if (length === -2) {
@@ -425,26 +403,28 @@ function utf8Of(name: string, values: readonly unknown[]): Utf8Column {
       continue;
     }
     starts[i] = at;
-    if (length < 0) {
-      ends[i] = at;
-      continue;
+    // A null (-1) between two equal values leaves the first's bytes to the second.
+    if (length >= 0) {
+      start = at;
+      if (ascii) at += length;
+      else {
+        const value = values[i] as string;
+        if (at + length * 3 > bytes.length) {
+          const grown = new Uint8Array(Math.max(bytes.length * 2, at + length * 3));
+          grown.set(bytes.subarray(0, at));
+          bytes = grown;
+        }
+        let j = 0;
+        for (; j < length; j++) {
+          const code = value.charCodeAt(j);
+          if (code > 0x7f) break;
+          bytes[at++] = code;
+        }
+        if (j < length) at += textEncoder.encodeInto(value.slice(j), bytes.subarray(at)).written;
+      }
     }
-    start = at;
-    const value = values[i] as string;
-    if (at + length * 3 > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, at + length * 3));
-      grown.set(bytes.subarray(0, at));
-      bytes = grown;
-    }
-    let j = 0;
-    for (; j < length; j++) {
-      const code = value.charCodeAt(j);
-      if (code > 0x7f) break;
-      bytes[at++] = code;
-    }
-    if (j < length) at += textEncoder.encodeInto(value.slice(j), bytes.subarray(at)).written;
     ends[i] = at;
-    total += at - start;
+    total += at - starts[i]!;
   }
   return { bytes, starts, ends, total };
 }
@@ -581,12 +561,7 @@ function dictionaryOf(
     nonNull++;
     // Runs of one value (a segment's service on each of its subsegments, a kind) are often the same
     // string object: comparing it with the last is cheaper than hashing it into the map.
-    if (value === last) {
-      totalSize += type === 'BYTE_ARRAY' ? (value as string).length : fixed;
-      indexes[i] = lastIndex;
-      continue;
-    }
-    let index = seen.get(value);
+    let index = value === last ? lastIndex : seen.get(value);
     if (index === undefined) {
       const size = sizeOf(value);
       totalSize += size;

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -10,6 +9,7 @@ import { decodeParquet, encodeParquet, openParquet, type ParquetFile } from '../
 import type { SegmentRow } from '../../../lib/lake/schema.js';
 import { simulatorTables } from '../../helpers/lake-rows.js';
 import { groupBytes } from '../../helpers/parquet.js';
+import { tempDir } from '../../helpers/temp.js';
 import { storedZstd } from '../../helpers/zstd.js';
 
 // Asked of zlib itself, not of the module under test.
@@ -24,13 +24,10 @@ describe("the lake's page codec", () => {
   let dir: string;
   let db: Awaited<ReturnType<DuckDBInstance['connect']>>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lake-codec-'));
+    dir = await tempDir('lake-codec-');
     db = await (await DuckDBInstance.create(':memory:')).connect();
   });
-  afterAll(async () => {
-    db?.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.closeSync());
 
   /** Trace ids and segment counts as DuckDB reads them from a file. */
   async function duckDbRead(name: string, bytes: Uint8Array) {
