@@ -36,6 +36,13 @@ export interface StackConfig {
    * holds about 5,000 services.
    */
   detectMemoryMB: number;
+  /**
+   * The exporter's and backfill worker's memory (MB), which is also their CPU: Lambda gives CPU in
+   * proportion to memory, one vCPU at 1,769 MB. The exporter is one thread, mostly waiting on X-Ray at
+   * the default; a trace's own work is CPU (parse, convert, encode), so an account whose export lags
+   * while X-Ray does not throttle it goes faster with more, up to one vCPU and no further.
+   */
+  exportMemoryMB: number;
   /** Athena's per-query scan cutoff, in bytes (the workgroup enforces it). */
   bytesScannedCutoff: number;
   /** The backfill worker's concurrency: keeps BatchGetTraces within X-Ray's read quota. */
@@ -66,6 +73,7 @@ export const STACK_DEFAULTS = {
   exportScheduleMinutes: 5,
   detectScheduleMinutes: 5,
   detectMemoryMB: 1024,
+  exportMemoryMB: 1024,
   bytesScannedCutoff: 10 * 1024 ** 3,
   backfillConcurrency: 2,
   lagAlarmMinutes: 30,
@@ -109,6 +117,7 @@ export function stackConfig(context: (key: string) => unknown): StackConfig {
     detectScheduleMinutes: number('detectScheduleMinutes', d.detectScheduleMinutes, 5, 60)!,
     // Lambda's range: https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
     detectMemoryMB: number('detectMemoryMB', d.detectMemoryMB, 128, 10_240)!,
+    exportMemoryMB: number('exportMemoryMB', d.exportMemoryMB, 128, 10_240)!,
     bytesScannedCutoff: number('bytesScannedCutoff', d.bytesScannedCutoff, 10 * 1024 ** 2, 1024 ** 5)!,
     backfillConcurrency: number('backfillConcurrency', d.backfillConcurrency, 2, 50)!,
     lagAlarmMinutes: number('lagAlarmMinutes', d.lagAlarmMinutes, 5, 1440)!,

@@ -181,7 +181,7 @@ export class XRayLakeStack extends Stack {
 
     const exporter = this.function(FUNCTIONS.export, 'Exports traces from the checkpoint to the live edge', {
       timeout: Duration.minutes(10),
-      memorySize: 1024,
+      memorySize: config.exportMemoryMB,
       // One scheduled exporter at a time (the lease makes a second one wait anyway).
       ...(config.reserveConcurrency && { reservedConcurrentExecutions: 1 }),
     });
@@ -191,7 +191,7 @@ export class XRayLakeStack extends Stack {
     });
     const worker = this.function(FUNCTIONS.worker, 'Exports backfill windows from SQS', {
       timeout: Duration.minutes(15),
-      memorySize: 1024,
+      memorySize: config.exportMemoryMB,
     });
     const detect = this.function(FUNCTIONS.detect, 'Judges new buckets and publishes insights', {
       timeout: Duration.minutes(5),

@@ -287,6 +287,15 @@ describe('the CDK stack', () => {
     expect(detectMemory(synth({ detectMemoryMB: '3008' }).template)).toEqual([3008]);
   });
 
+  it("sizes the exporter's and the backfill worker's memory (their CPU) from context, 1,024 MB by default", () => {
+    const exportMemory = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .filter((f) => /Exports (traces|backfill)/.test(String(f.Properties.Description)))
+        .map((f) => f.Properties.MemorySize);
+    expect(exportMemory(template)).toEqual([1024, 1024]);
+    expect(exportMemory(synth({ exportMemoryMB: '1769' }).template)).toEqual([1769, 1769]);
+  });
+
   it('has an insight bus with an example rule, a dashboard and the alarms', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'xray-lake-insights' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -332,6 +341,7 @@ describe('stackConfig', () => {
     [{ database: 'Bad-Name' }, /^context "database"/],
     [{ reserveConcurrency: 'maybe' }, /^context "reserveConcurrency": expected true or false/],
     [{ detectMemoryMB: '64' }, /^context "detectMemoryMB": expected a whole number from 128 to 10240/],
+    [{ exportMemoryMB: '20000' }, /^context "exportMemoryMB": expected a whole number from 128 to 10240/],
     [{ detectThresholds: 'openAfter=0' }, /^context "detectThresholds": openAfter: expected a whole number/],
   ])('names the context key that is wrong: %o', (context, message) => {
     const read = (key: string) => (context as Record<string, unknown>)[key];
