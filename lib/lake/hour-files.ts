@@ -31,6 +31,15 @@ export const MERGE_ATTEMPTS = 8;
  */
 export const KEEP_ROW_GROUP_ROWS = { traces: 2_000, segments: 20_000 } as const;
 
+/**
+ * Pauses (ms) before re-reading an hour whose two files disagree, before taking it for the leftovers of a
+ * run stopped between its writes. A writer puts the segments file, then the traces file: read between the
+ * two, its segments look like orphans, and dropping them while its traces write lands after ours would
+ * keep its traces without their segments. One traces write is well under the 5 s these add up to (the
+ * SDK's own retries included); a run that really stopped costs them once, at the next write to its hour.
+ */
+export const TORN_HOUR_WAITS_MS = [250, 750, 1_500, 2_500] as const;
+
 /** `traces/dt=2026-11-20/hour=10/part-00000.parquet` */
 export function partKey(table: TableName, partitionPath: string, shard: number): string {
   return `${TABLES[table]}/${partitionPath}/part-${String(shard).padStart(5, '0')}.parquet`;
@@ -106,9 +115,11 @@ export async function mergeIntoHourFiles(
     shards?: number;
     /** See {@link KEEP_ROW_GROUP_ROWS}. */
     keepRowGroupRows?: { traces: number; segments: number };
+    /** See {@link TORN_HOUR_WAITS_MS}. */
+    tornWaitsMs?: readonly number[];
   } = {},
 ): Promise<MergeResult> {
-  const { shards = 1, keepRowGroupRows = KEEP_ROW_GROUP_ROWS } = options;
+  const { shards = 1, keepRowGroupRows = KEEP_ROW_GROUP_ROWS, tornWaitsMs = TORN_HOUR_WAITS_MS } = options;
   const groups = new Map<string, { partition: string; shard: number; traces: TraceRows[] }>();
   for (const rows of traces) {
     const partition = partitionOf(rows.trace.start_time).path;
@@ -129,7 +140,7 @@ export async function mergeIntoHourFiles(
   for (const group of groups.values()) {
     addMergeResult(
       total,
-      await mergeOne(store, group.partition, group.shard, group.traces, keepRowGroupRows),
+      await mergeOne(store, group.partition, group.shard, group.traces, keepRowGroupRows, tornWaitsMs),
     );
   }
   return total;
@@ -141,6 +152,7 @@ async function mergeOne(
   shard: number,
   incoming: readonly TraceRows[],
   keepRows: { traces: number; segments: number },
+  tornWaitsMs: readonly number[],
 ): Promise<MergeResult> {
   const tracesKey = partKey('traces', partition, shard);
   const segmentsKey = partKey('segments', partition, shard);
@@ -152,7 +164,8 @@ async function mergeOne(
   }
 
   let conflicts = 0;
-  for (let attempt = 1; ; attempt++) {
+  let waited = 0;
+  for (let attempt = 1; ;) {
     const [tracesObject, segmentsObject] = await Promise.all([store.get(tracesKey), store.get(segmentsKey)]);
     const tracesFile = tracesObject
       ? await reading(store, tracesKey, () => openParquet(tracesObject.body))
@@ -179,6 +192,12 @@ async function mergeOne(
         bytesWritten: 0,
         conflicts,
       };
+    // Torn (see TORN_HOUR_WAITS_MS): read again before planMerge drops the segments file's orphans.
+    const indexed = index.reduce((sum, row) => sum + row.segment_count, 0);
+    if ((segmentsFile?.rows ?? 0) !== indexed && waited < tornWaitsMs.length) {
+      await new Promise((resolve) => setTimeout(resolve, tornWaitsMs[waited++]));
+      continue;
+    }
     const replaced = new Set(replacing.map((rows) => rows.trace.trace_id));
     const plan = await planMerge(tracesFile, segmentsFile, index, existing, replaced, keepRows, () =>
       reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
@@ -223,6 +242,7 @@ async function mergeOne(
       };
     } catch (error) {
       if (!(error instanceof PreconditionFailedError) || attempt >= MERGE_ATTEMPTS) throw error;
+      attempt++;
       conflicts++;
     }
   }

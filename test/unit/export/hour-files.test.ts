@@ -120,6 +120,52 @@ describe('mergeIntoHourFiles', () => {
     );
   });
 
+  it('keeps the rows of a writer caught between its two writes, waiting for its traces file', async () => {
+    const inner = await store();
+    const kept = trace(START);
+    await mergeUnit(inner, [kept]);
+    // Theirs: the segments file is written, then they stall before the traces file until we have read.
+    const theirs = trace(START + 5, 3);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let stalled!: () => void;
+    const atTraces = new Promise<void>((resolve) => (stalled = resolve));
+    const stalling = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+      if (key.startsWith('traces/')) {
+        stalled();
+        await released;
+      }
+      return inner.put(key, body, options);
+    });
+    const theirRun = mergeIntoHourFiles(stalling, [rowsOf(theirs, 1)], KEEP_ALL);
+    await atTraces;
+    // Ours reads the hour torn (their segments, the old traces), which lets them go on; our own traces
+    // write waits until theirs is in, the order in which dropping their rows as orphans would lose them.
+    const ours = {
+      ...withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+        if (key.startsWith('traces/')) await theirRun;
+        return inner.put(key, body, options);
+      }),
+      get: async (key: string) => {
+        const object = await inner.get(key);
+        if (key.startsWith('segments/')) release();
+        return object;
+      },
+    };
+    const mine = trace(START + 1);
+    await mergeIntoHourFiles(ours, [rowsOf(mine, 1)], { ...KEEP_ALL, tornWaitsMs: [50, 200, 1000, 3000] });
+    await theirRun;
+    // Every trace with all its segment rows (in write order: the kept groups, then ours).
+    const traces = await decodeParquet('traces', await read(inner, 'traces'));
+    const rowsPerTrace = new Map<string, number>();
+    for (const row of await decodeParquet('segments', await read(inner, 'segments')))
+      rowsPerTrace.set(row.trace_id, (rowsPerTrace.get(row.trace_id) ?? 0) + 1);
+    expect(new Map(traces.map((t) => [t.trace_id, t.segment_count]))).toEqual(
+      new Map([kept, mine, theirs].map((d) => [d[0]!.trace_id, d.length])),
+    );
+    expect(rowsPerTrace).toEqual(new Map(traces.map((t) => [t.trace_id, t.segment_count])));
+  });
+
   it('adds a unit to an hour file without re-encoding the row groups already there', async () => {
     const lake = await store();
     const first = [trace(START), trace(START + 1)];
@@ -191,9 +237,10 @@ describe('mergeIntoHourFiles', () => {
     });
     await expect(mergeIntoHourFiles(dying, [rowsOf(orphan, 1)], KEEP_ALL)).rejects.toThrow('killed');
     expect(openParquet(await read(inner, 'segments')).rows).toBe(4);
-    // The next run exports another trace of the hour (the orphan's window is redone later).
+    // The next run exports another trace of the hour (the orphan's window is redone later); the hour
+    // stays torn through its waits, so the orphans are the dead run's.
     const next = trace(START + 2);
-    await mergeUnit(inner, [next]);
+    await mergeIntoHourFiles(inner, [rowsOf(next, 1)], { ...KEEP_ALL, tornWaitsMs: [1, 1] });
     const traceIds = (await decodeParquet('traces', await read(inner, 'traces'))).map((t) => t.trace_id);
     expect(traceIds).toEqual([kept[0]!.trace_id, next[0]!.trace_id]);
     const segments = await decodeParquet('segments', await read(inner, 'segments'));
