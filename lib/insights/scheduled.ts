@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { readCheckpoint } from '../export/state.js';
 import type { QueryEngine } from '../query/engine.js';
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -24,7 +25,10 @@ import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.j
 export const DETECTOR_STATE_KEY = '_state/insights/detector.json.gz';
 
 export const SCHEDULED_DETECT_DEFAULTS = {
-  /** Buckets younger than this are not judged yet: the exporter's lag plus its run time. */
+  /**
+   * Buckets younger than this are not judged yet: the exporter's lag plus its run time. Where the lake has
+   * an export checkpoint, buckets past it wait too (see {@link runScheduledDetect}).
+   */
   lagMinutes: 15,
   /** Buckets one run judges at most; a detector that fell behind catches up over several runs. */
   maxBuckets: 288,
@@ -65,6 +69,11 @@ export interface DetectRunReport {
   /** Entries left unpublished by an earlier run (the outbox) and published by this one. */
   redelivered: number;
   stateBytes: number;
+  /**
+   * Set when the export checkpoint, not `lagMinutes`, ended the judged range: the time (ISO) up to which
+   * the exporter has made the lake durable. Later buckets are judged once it moves on.
+   */
+  waitingForExport?: string;
 }
 
 /** A saved state read back: the detector, and the events decided but not yet confirmed published. */
@@ -104,12 +113,27 @@ export async function runScheduledDetect(
     ({ etag } = await saveState(deps.store, detector, [], etag));
     log('outbox redelivered', { entries: redelivered });
   }
-  const end = Math.floor((now.getTime() / 1000 - config.lagMinutes * 60) / BUCKET_SECONDS) * BUCKET_SECONDS;
+  // A bucket is judged once only, so one judged before the exporter wrote it would be judged on missing
+  // data for good: an export running behind would hide its incidents instead of delaying them. A segment in
+  // bucket t belongs to a trace begun before t + 5 min, so the bucket is whole once the checkpoint (every
+  // trace begun before it is durable) reaches its end. A lake exported only with --from/--to has none.
+  const lagEnd =
+    Math.floor((now.getTime() / 1000 - config.lagMinutes * 60) / BUCKET_SECONDS) * BUCKET_SECONDS;
+  const checkpoint = await readCheckpoint(deps.store);
+  const exported =
+    checkpoint === undefined ? undefined : Math.floor(checkpoint.position / BUCKET_SECONDS) * BUCKET_SECONDS;
+  const end = exported !== undefined && exported < lagEnd ? exported : lagEnd;
   const next = detector.nextBucket;
   const from = next ?? end - config.firstRunBuckets * BUCKET_SECONDS;
   const to = Math.min(end, from + config.maxBuckets * BUCKET_SECONDS);
+  const waiting =
+    to === end && end < lagEnd
+      ? { waitingForExport: new Date(checkpoint!.position * 1000).toISOString() }
+      : {};
+  if (waiting.waitingForExport)
+    log('waiting for the export', { checkpoint: waiting.waitingForExport, judgeableTo: lagEnd });
   const empty = { buckets: 0, services: 0, opened: 0, updated: 0, closed: 0, redelivered, stateBytes: 0 };
-  if (to <= from) return { ...empty, from, to: from, activeInsights: detector.activeInsights };
+  if (to <= from) return { ...empty, from, to: from, activeInsights: detector.activeInsights, ...waiting };
 
   // The first run warms the baselines on history; later ones read only the buckets they judge.
   const readFrom = next ?? from - config.historyDays * 86_400;
@@ -117,7 +141,8 @@ export async function runScheduledDetect(
   // The state keeps the graph, so after the first run (the last day's edges) only new calls are read.
   detector.addEdges(await readEdges(deps.engine, next ?? Math.max(readFrom, to - 86_400), to));
   // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.
-  if (next === null && buckets.length === 0) return { ...empty, from, to: from, activeInsights: 0 };
+  if (next === null && buckets.length === 0)
+    return { ...empty, from, to: from, activeInsights: 0, ...waiting };
   const metrics: BucketMetrics[] = [];
   const events = replay(detector, buckets, from, to, (t, at) =>
     metrics.push(bucketMetrics(t, at, detector.scores, detector.activeInsights)),
@@ -143,6 +168,7 @@ export async function runScheduledDetect(
     activeInsights: detector.activeInsights,
     redelivered,
     stateBytes: bytes,
+    ...waiting,
   };
   log('detection run', { ...report });
   return report;

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InsightEntry } from '../../lib/insights/events.js';
 import { readEdges } from '../../lib/insights/lake.js';
@@ -145,6 +145,29 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
     const replayed = await readJsonl(join(dir, 'replay.jsonl'));
     expect(scheduled.length).toBeGreaterThan(0);
     expect(scheduled).toEqual(replayed);
+  });
+
+  it('waits for the export checkpoint in a scheduled run, and names a checkpoint it cannot read', async () => {
+    // After the test above, the scheduled state has judged up to TO; an exporter behind it holds the next run.
+    const lake = join(dir, 'lake');
+    const checkpoint = join(lake, '_state', 'export', 'checkpoint.json');
+    await mkdir(dirname(checkpoint), { recursive: true });
+    const detect = () =>
+      runCli(['detect', '--lake', lake, '--now', iso(TO + 3600), '--lag-minutes', '0', '--sink', 'stdout']);
+    try {
+      await writeFile(checkpoint, JSON.stringify({ position: TO - 600 }));
+      const waiting = await detect();
+      expect(waiting.code).toBe(0);
+      expect(waiting.err).toContain(
+        `nothing new to judge before ${iso(TO)} (later buckets wait for the export, whose checkpoint is at ${iso(TO - 600)})`,
+      );
+      await writeFile(checkpoint, '{"position": "soon"}');
+      const broken = await detect();
+      expect(broken.code).toBe(1);
+      expect(broken.err).toContain(`xray-lake detect: ${lake}/_state/export/checkpoint.json has no position`);
+    } finally {
+      await rm(checkpoint, { force: true });
+    }
   });
 
   it("reads the service graph by service_edges' rule, pruned to the hours a scheduled run reads", async () => {

@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ExportStateError } from '../../export/errors.js';
 import { DETECT_DEFAULTS } from '../../insights/detect.js';
 import { InsightsError } from '../../insights/errors.js';
 import { INSIGHT_SOURCE, INSIGHT_SOURCE_PATTERN } from '../../insights/events.js';
@@ -153,15 +154,19 @@ export async function runDetect(argv: readonly string[], io: CommandIO): Promise
       flags.now !== undefined ? new Date(flags.now * 1000) : new Date(),
     );
     const iso = (s: number) => new Date(s * 1000).toISOString();
+    const waiting = report.waitingForExport
+      ? `later buckets wait for the export, whose checkpoint is at ${report.waitingForExport}`
+      : `buckets wait ${flags['lag-minutes']} minutes`;
     io.err(
       report.to > report.from
         ? `judged ${report.buckets} buckets [${iso(report.from)}, ${iso(report.to)}) of ${report.services} services: ` +
-            `${report.opened} opened, ${report.updated} updated, ${report.closed} closed, ${report.activeInsights} active\n`
-        : `nothing new to judge before ${iso(report.from)} (buckets wait ${flags['lag-minutes']} minutes)\n`,
+            `${report.opened} opened, ${report.updated} updated, ${report.closed} closed, ${report.activeInsights} active` +
+            `${report.waitingForExport ? `; ${waiting}` : ''}\n`
+        : `nothing new to judge before ${iso(report.from)} (${waiting})\n`,
     );
     return 0;
   } catch (error) {
-    if (error instanceof InsightsError) {
+    if (error instanceof InsightsError || error instanceof ExportStateError) {
       io.err(`xray-lake detect: ${error.message}\n`);
       return 1;
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Bucket, Detector, replay } from '../../../lib/insights/detect.js';
+import { advanceCheckpoint } from '../../../lib/export/state.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
 import type { InsightEntry, InsightPublisher } from '../../../lib/insights/events.js';
 import {
@@ -82,6 +83,32 @@ describe('runScheduledDetect', () => {
     expect(third).toMatchObject({ closed: 1, activeInsights: 0 });
     expect(publisher.entries.map((e) => e.Detail.State)).toEqual(['ACTIVE', 'CLOSED']);
     expect(new Set(publisher.entries.map((e) => e.Detail.InsightId)).size).toBe(1);
+  });
+
+  it('judges no bucket the exporter has not made whole yet, and judges it once the checkpoint passes it', async () => {
+    const engine = bucketEngine(buckets);
+    const publisher = new Recorder();
+    // The exporter is behind: every trace begun before 100 s into bucket 20 is in the lake, no later one.
+    await advanceCheckpoint(store, at(20) + 100, 'export-test');
+    const first = await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    expect(first).toMatchObject({
+      from: at(8),
+      to: at(20),
+      waitingForExport: new Date((at(20) + 100) * 1000).toISOString(),
+    });
+    // Still behind, past the incident's start: nothing judged, nothing missed.
+    await advanceCheckpoint(store, at(20) + 299, 'export-test');
+    expect(await runScheduledDetect({ engine, store, publisher }, config, date(40))).toMatchObject({
+      from: at(20),
+      to: at(20),
+      buckets: 0,
+    });
+    // Caught up: the buckets waited for are judged, and the incident is found in them.
+    await advanceCheckpoint(store, at(60), 'export-test');
+    const caughtUp = await runScheduledDetect({ engine, store, publisher }, config, date(34));
+    expect(caughtUp).toMatchObject({ from: at(20), to: at(34), opened: 1 });
+    expect(caughtUp.waitingForExport).toBeUndefined();
+    expect(publisher.entries.map((e) => e.Time)).toEqual([new Date(at(31) * 1000).toISOString()]);
   });
 
   it('keeps decided events in an outbox when publishing fails, and delivers them first next time', async () => {
