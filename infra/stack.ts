@@ -211,6 +211,8 @@ export class XRayLakeStack extends Stack {
     }
     planner.addEnvironment(EXPORT_ENV.lakeRoot, this.lakeRoot); // config only: the planner never touches the lake
     this.useBackfillQueue(planner, queue);
+    // The worker too: a window cut short by its deadline continues as a new message for the rest.
+    this.useBackfillQueue(worker, queue);
     worker.addEventSource(
       new sources.SqsEventSource(queue, {
         batchSize: 1,

@@ -166,17 +166,19 @@ export async function exportRange(
   const context: UnitContext = { deps, options, fetchOptions, stats, report, shards: options.shards ?? 1 };
   try {
     const windows = planWindows(options.from, options.to);
-    const stoppedAt = await exportWindows(context, windows, 'TraceId', async (index, window) => {
+    const reached = async (window: TimeWindow) => {
       if (options.advanceCheckpoint)
         report.checkpoint = isoOf((await advanceCheckpoint(deps.store, window.to, runId)).position);
       await lease.renew();
+    };
+    const stoppedAt = await exportWindows(context, windows, 'TraceId', reached, (index, window) =>
       options.onProgress?.({
         windowsDone: index + 1,
         windowsPlanned: windows.length,
         reached: window.to,
         tracesExported: report.tracesExported,
-      });
-    });
+      }),
+    );
     if (stoppedAt !== undefined) report.stoppedAt = stoppedAt;
     if (options.revisit && options.revisit.to > options.revisit.from && report.stoppedAt === undefined) {
       // Hour windows by update time, each split like the range's when it lists too many traces, with the
@@ -184,7 +186,7 @@ export async function exportRange(
       // update) is resumable and never one unit too big for an invocation.
       const before = { scanned: report.summariesScanned, exported: report.tracesExported };
       const revisitWindows = planWindows(options.revisit.from, options.revisit.to);
-      const stoppedAt = await exportWindows(context, revisitWindows, 'Event', async (_, window) => {
+      const stoppedAt = await exportWindows(context, revisitWindows, 'Event', async (window) => {
         if (options.advanceCheckpoint)
           await advanceCheckpoint(deps.store, window.to, runId, new Date(), 'revisitPosition');
         await lease.renew();
@@ -221,6 +223,12 @@ const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).to
 
 /** A window's listing: its traces' refs, or that it holds more than one unit and is to be split. */
 type Listing = { refs: Map<string, TraceRef> } | { split: true };
+
+/** Epoch seconds, [from, to). */
+interface TimeWindow {
+  from: number;
+  to: number;
+}
 
 /**
  * Lists a window's traces, page after page (GetTraceSummaries pages follow each other's tokens). Stops as
@@ -270,10 +278,12 @@ async function listWindow(
  */
 async function exportWindows(
   context: UnitContext,
-  windows: readonly { from: number; to: number }[],
+  windows: readonly TimeWindow[],
   timeRangeType: TimeRangeType,
-  done: (index: number, window: { from: number; to: number }) => Promise<void>,
-  stoppable = true,
+  /** After each window, or each part of a split one, is durable: moves the checkpoint to its end. */
+  reached: (window: TimeWindow) => Promise<void>,
+  /** After each of `windows` is done (progress). */
+  done?: (index: number, window: TimeWindow) => void,
 ): Promise<string | undefined> {
   const listAhead = (index: number) => {
     const listing = listWindow(context, windows[index]!, timeRangeType);
@@ -281,16 +291,30 @@ async function exportWindows(
     listing.catch(() => {});
     return listing;
   };
-  const stop = () => stoppable && shouldStop(context.options);
+  const stop = () => shouldStop(context.options);
   let ahead = windows.length > 0 && !stop() ? listAhead(0) : undefined;
   try {
     for (const [index, window] of windows.entries()) {
-      // (A split window's halves are one unit of the checkpoint: both are exported once begun.)
       if (stop()) return isoOf(window.from);
       const listing = await ahead!;
       ahead = index + 1 < windows.length ? listAhead(index + 1) : undefined;
-      await exportListed(context, window, timeRangeType, listing);
-      await done(index, window);
+      if ('split' in listing) {
+        // Too big for one unit: its halves, by the same rules (the second listed while the first is
+        // exported), each moving the checkpoint once durable. A busy hour that takes longer than an
+        // invocation then stops at the deadline between its parts and the next run goes on from there,
+        // where as one unit of the checkpoint it was begun again by every run and never finished.
+        const middle = Math.floor((window.from + window.to) / 2);
+        const halves = [
+          { from: window.from, to: middle },
+          { from: middle, to: window.to },
+        ];
+        const stoppedAt = await exportWindows(context, halves, timeRangeType, reached);
+        if (stoppedAt !== undefined) return stoppedAt;
+      } else {
+        await exportListed(context, listing.refs);
+        await reached(window);
+      }
+      done?.(index, window);
     }
     return undefined;
   } finally {
@@ -300,29 +324,12 @@ async function exportWindows(
 }
 
 /**
- * Exports a listed window: a window too big for one unit as its two halves (by update time too: halves
- * list the traces updated in each; one updated in both is fetched once, the second listing finding its
- * revision already in the lake), otherwise its new and changed traces, fetched, converted and merged into
- * their hour files.
+ * Exports a listed window that fits one unit: its new and changed traces, fetched, converted and merged into
+ * their hour files. (By update time, a trace updated in both halves of a split window is fetched once: the
+ * second listing finds its revision already in the lake.)
  */
-async function exportListed(
-  context: UnitContext,
-  window: { from: number; to: number },
-  timeRangeType: TimeRangeType,
-  listing: Listing,
-): Promise<void> {
+async function exportListed(context: UnitContext, refs: ReadonlyMap<string, TraceRef>): Promise<void> {
   const { deps, fetchOptions, stats, report } = context;
-  if ('split' in listing) {
-    const middle = Math.floor((window.from + window.to) / 2);
-    const halves = [
-      { from: window.from, to: middle },
-      { from: middle, to: window.to },
-    ];
-    // The second half listed while the first is exported, as windows are (the checkpoint moves after both).
-    await exportWindows(context, halves, timeRangeType, async () => {}, false);
-    return;
-  }
-  const { refs } = listing;
   report.windows++;
   report.summariesScanned += refs.size;
   if (refs.size === 0) return;

@@ -27,6 +27,8 @@ export interface RunDeps {
   now?: () => number;
   /** Epoch ms by which the invocation must be done (Lambda: now + remaining time). */
   deadline?: number;
+  /** Stops the run between windows (or parts of a split one), as the deadline does. */
+  signal?: AbortSignal;
 }
 
 function redaction(config: ExportConfig): { redact?: Redactor } {
@@ -145,11 +147,17 @@ export function parseBackfillWindow(body: string): { from: number; to: number } 
   return { from: from / 1000, to: to / 1000 };
 }
 
-/** A worker's share of a backfill: one window, under its own lease, without moving the main checkpoint. */
+/**
+ * A worker's share of a backfill: one window, under its own lease, without moving the main checkpoint. A
+ * window that does not fit the invocation (a busy hour, split into parts) stops between parts at the
+ * deadline and enqueues the rest as a new message (`sqs`, to BACKFILL_QUEUE_URL): retried whole instead, it
+ * would begin again from its start each time and reach the dead-letter queue after three.
+ */
 export async function runBackfillWindow(
   config: ExportConfig,
   window: { from: number; to: number },
   deps: RunDeps,
+  sqs?: SQSClient,
 ): Promise<RunReport> {
   const report = await exportRange(
     { source: deps.source, store: deps.store },
@@ -159,6 +167,8 @@ export async function runBackfillWindow(
       fetch: { maxConcurrency: config.maxConcurrency },
       leaseName: `backfill-${window.from}-${window.to}`,
       ...redaction(config),
+      ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
+      ...(deps.signal && { signal: deps.signal }),
     },
   );
   recordRun(report, deps.metrics);
@@ -167,5 +177,18 @@ export async function runBackfillWindow(
     throw new Error(
       `${report.unprocessedTraceIds.length} traces of the window could not be fetched; the message will be retried`,
     );
+  if (report.stoppedAt !== undefined) {
+    const reached = Date.parse(report.stoppedAt) / 1000;
+    // Nothing done: a new message would be this one again, so let SQS retry it (and count the attempt).
+    if (reached <= window.from)
+      throw new Error(
+        'stopped at its deadline before any of the window was exported; the message will be retried',
+      );
+    await planBackfill({ from: reached, to: window.to }, config.backfillQueueUrl, sqs);
+    deps.logger.info('backfill window continued in a new message', {
+      from: report.stoppedAt,
+      to: new Date(window.to * 1000).toISOString(),
+    });
+  }
   return report;
 }

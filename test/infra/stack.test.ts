@@ -212,6 +212,7 @@ describe('the CDK stack', () => {
     expect(bySid(statementsOf(template, FUNCTIONS.worker))).toMatchObject({
       ReadXRayTraces: ['xray:BatchGetTraces', 'xray:GetTraceSummaries'],
       ReadWriteLake: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      EnqueueBackfill: ['sqs:SendMessage'],
     });
     expect(bySid(statementsOf(template, FUNCTIONS.planner))).toEqual({
       EnqueueBackfill: ['sqs:SendMessage'],

@@ -1,16 +1,21 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutTraceSegmentsCommand } from '@aws-sdk/client-xray';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportConfigFromEnv } from '../../lib/export/config.js';
 import { exportRange } from '../../lib/export/run.js';
+import { parseBackfillWindow, runBackfillWindow } from '../../lib/export/scheduled.js';
 import { readCheckpoint } from '../../lib/export/state.js';
 import { decodeParquet } from '../../lib/lake/parquet.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
+import { silent } from '../../lib/observability.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { FsStore } from '../../lib/store/fs-store.js';
-import type { ObjectStore } from '../../lib/store/object-store.js';
+import type { ObjectStore, PutOptions } from '../../lib/store/object-store.js';
 import { traceIdEpochSeconds } from '../../lib/xray/ids.js';
 import type { TraceSource } from '../../lib/xray/source.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
@@ -20,6 +25,7 @@ import { segment } from '../helpers/segments.js';
 const FROM = Date.UTC(2026, 10, 21, 9, 30) / 1000;
 const TO = FROM + 90 * 60; // 90 minutes across an hour boundary
 const quick = { baseDelayMs: 1, maxDelayMs: 20 };
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 async function lakeRows(store: ObjectStore) {
   const traces: TraceRow[] = [];
@@ -140,6 +146,98 @@ describe('export from xray-local into a folder lake', () => {
     await exportRange({ source, store }, { from: checkpoint!.position, to: TO, advanceCheckpoint: true });
     expect(await content(store)).toEqual(await content(reference));
     expect((await readCheckpoint(store))?.position).toBe(TO);
+  });
+
+  it('moves the checkpoint after each part of a split hour, and a run stopped between parts goes on from there', async () => {
+    const reference = await freshStore();
+    await exportRange({ source, store: reference }, { from: FROM, to: TO });
+
+    // 100 traces a unit: the first half hour (~360 traces) splits into parts of a few minutes.
+    const store = await freshStore();
+    const options: Parameters<typeof exportRange>[1] = {
+      from: FROM,
+      to: TO,
+      advanceCheckpoint: true,
+      maxTracesPerUnit: 100,
+    };
+    // The deadline passes as the first part's traces file is written.
+    const timed = Object.assign(Object.create(store) as FsStore, {
+      put: async (key: string, body: Uint8Array, put?: PutOptions) => {
+        const result = await store.put(key, body, put);
+        if (key.startsWith('traces/')) options.stopAt = 0;
+        return result;
+      },
+    });
+    const stopped = await exportRange({ source, store: timed }, options);
+    const reached = (await readCheckpoint(store))!.position;
+    expect(reached).toBeGreaterThan(FROM);
+    expect(reached).toBeLessThan(FROM + 900);
+    expect(stopped.stoppedAt).toBe(new Date(reached * 1000).toISOString());
+    const exported = (await lakeRows(store)).traces;
+    expect(exported.length).toBeGreaterThan(0);
+    expect(exported.every((t) => t.start_time < reached * 1000)).toBe(true);
+
+    await exportRange(
+      { source, store },
+      { from: reached, to: TO, advanceCheckpoint: true, maxTracesPerUnit: 100 },
+    );
+    expect(await content(store)).toEqual(await content(reference));
+    expect((await readCheckpoint(store))?.position).toBe(TO);
+  });
+
+  it('continues a backfill window cut short by its deadline in a new message, and retries one not begun', async () => {
+    const reference = await freshStore();
+    await exportRange({ source, store: reference }, { from: FROM, to: TO });
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id })),
+      Failed: [],
+    }));
+    try {
+      const config = {
+        ...exportConfigFromEnv({ LAKE_ROOT: 's3://lake-bucket/xray' }),
+        backfillQueueUrl: 'https://sqs/q',
+      };
+      const client = new SQSClient({ region: 'us-east-1' });
+      const store = await freshStore();
+      // The deadline passes as the first hour's traces file is written.
+      const deadline = new AbortController();
+      const timed = Object.assign(Object.create(store) as FsStore, {
+        put: async (key: string, body: Uint8Array, put?: PutOptions) => {
+          const result = await store.put(key, body, put);
+          if (key.startsWith('traces/')) deadline.abort();
+          return result;
+        },
+      });
+      const deps = { source, store: timed, ...silent, signal: deadline.signal };
+      const window = parseBackfillWindow(JSON.stringify({ from: iso(FROM), to: iso(TO) }));
+      const report = await runBackfillWindow(config, window, deps, client);
+      const secondHour = Date.UTC(2026, 10, 21, 10) / 1000;
+      expect(report.stoppedAt).toBe(iso(secondHour));
+      const sent = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!);
+      expect(sent.map((e) => JSON.parse(e.MessageBody!))).toEqual([{ from: iso(secondHour), to: iso(TO) }]);
+      expect(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe('https://sqs/q');
+
+      // The new message, taken by the next worker, finishes the window.
+      const rest = parseBackfillWindow(sent[0]!.MessageBody!);
+      await runBackfillWindow(config, rest, { source, store, ...silent }, client);
+      expect(await content(store)).toEqual(await content(reference));
+
+      // Stopped before anything was exported: the same message again would make no progress, so it fails.
+      const early = new AbortController();
+      early.abort();
+      await expect(
+        runBackfillWindow(
+          config,
+          window,
+          { source, store: await freshStore(), ...silent, signal: early.signal },
+          client,
+        ),
+      ).rejects.toThrow('stopped at its deadline before any of the window was exported');
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    } finally {
+      sqs.restore();
+    }
   });
 
   it('loses nothing with 20% throttling and 5% 5xx injected', async () => {
