@@ -80,6 +80,10 @@ export async function fetchTraces(
             .then(async (result) => {
               limit = Math.min(options.maxConcurrency, limit + 1 / Math.max(1, limit));
               unprocessed.push(...result.unprocessed);
+              // An id neither returned nor listed as unprocessed is one too (X-Ray documents no such case,
+              // but a trace can expire between its listing and its fetch): asked again, then reported.
+              const answered = new Set([...result.unprocessed, ...result.traces.map((t) => t.id)]);
+              for (const id of batch) if (!answered.has(id)) unprocessed.push(id);
               for (const trace of result.traces) await onTrace(trace);
             })
             .catch((error: unknown) => {

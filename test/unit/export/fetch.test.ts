@@ -83,6 +83,29 @@ describe('fetchTraces', () => {
     expect(unprocessed).toEqual(['never']);
   });
 
+  it('treats an id left out of the response altogether as unprocessed: asked again, then reported', async () => {
+    const asked: string[][] = [];
+    const source: TraceSource = {
+      listPage: async () => ({ refs: [] }),
+      // Neither a trace nor unprocessed (a trace expired between its listing and its fetch, say).
+      batchGet: async (ids) => (
+        asked.push([...ids]),
+        { traces: ids.filter((id) => id !== 'gone').map(trace), unprocessed: [] }
+      ),
+    };
+    const got: string[] = [];
+    const { unprocessed } = await fetchTraces(
+      source,
+      ['a', 'gone', 'b'],
+      (t) => void got.push(t.id),
+      options,
+      newCallStats(),
+    );
+    expect(got.sort()).toEqual(['a', 'b']);
+    expect(unprocessed).toEqual(['gone']);
+    expect(asked).toEqual([['a', 'gone', 'b'], ['gone'], ['gone']]);
+  });
+
   it('gives up after its attempts with an error naming the call, and never on a fatal error silently', async () => {
     const failing: TraceSource = {
       listPage: async () => ({ refs: [] }),
