@@ -16,7 +16,9 @@ import {
   withRetries,
 } from './fetch.js';
 import { type QuarantinedDocument, quarantine } from './quarantine.js';
-import { acquireLease, advanceCheckpoint } from './state.js';
+import { acquireLease, advanceCheckpoint, readUnprocessed, writeUnprocessed } from './state.js';
+import { traceIdEpochSeconds } from '../xray/ids.js';
+import { RETENTION_DAYS } from '../xray/limits.js';
 
 /**
  * Traces one unit of work may hold. A window listing more is split in two until each half fits, so a unit
@@ -89,6 +91,13 @@ export interface RunReport {
    * it stopped when the deadline came first (the next run resumes there: its checkpoint moves window by window).
    */
   revisited: { scanned: number; exported: number; stoppedAt?: string };
+  /**
+   * A run to the live edge (`advanceCheckpoint`) first asks again for the traces earlier runs left
+   * unprocessed (`_state/export/unprocessed.json`, at most a unit of them): how many, how many it exported,
+   * and those given up because X-Ray keeps traces only 30 days. Those still unprocessed are in
+   * `unprocessedTraceIds` again, and in the file for the next run.
+   */
+  retried: { asked: number; exported: number; expired: string[] };
   segmentsWritten: number;
   calls: CallStats['calls'];
   throttles: number;
@@ -141,6 +150,7 @@ export async function exportRange(
     tracesExported: 0,
     tracesAlreadyCurrent: 0,
     revisited: { scanned: 0, exported: 0 },
+    retried: { asked: 0, exported: 0, expired: [] },
     segmentsWritten: 0,
     calls: stats.calls,
     throttles: 0,
@@ -164,7 +174,14 @@ export async function exportRange(
     options.leaseName,
   );
   const context: UnitContext = { deps, options, fetchOptions, stats, report, shards: options.shards ?? 1 };
+  // Only a run to the live edge keeps the list: a bounded backfill's unprocessed ids are in its report, and
+  // running the same range again asks for them.
+  let carried: Awaited<ReturnType<typeof readUnprocessed>> | undefined;
   try {
+    if (options.advanceCheckpoint) {
+      carried = await readUnprocessed(deps.store);
+      await retryUnprocessed(context, Object.keys(carried.traces));
+    }
     const windows = planWindows(options.from, options.to);
     const reached = async (window: TimeWindow) => {
       if (options.advanceCheckpoint)
@@ -198,13 +215,66 @@ export async function exportRange(
       };
     }
   } finally {
-    await lease.release();
-    report.throttles = stats.throttles;
-    report.serverErrors = stats.serverErrors;
-    report.retries = stats.retries;
-    report.seconds = Math.round(performance.now() - started) / 1000;
+    try {
+      if (carried) await keepUnprocessed(context, carried);
+    } finally {
+      await lease.release();
+      report.throttles = stats.throttles;
+      report.serverErrors = stats.serverErrors;
+      report.retries = stats.retries;
+      report.seconds = Math.round(performance.now() - started) / 1000;
+    }
   }
   return report;
+}
+
+/**
+ * Asks again for traces earlier runs left unprocessed (at most one unit, so a long list cannot take a run's
+ * time from the live edge), by id: without a summary, at revision 0, so a trace the lake has by now (a
+ * revisit found it) is not fetched, and a later listing with its revision replaces these rows.
+ */
+async function retryUnprocessed(context: UnitContext, ids: readonly string[]): Promise<void> {
+  const { report } = context;
+  const asked = ids.slice(0, context.options.maxTracesPerUnit ?? MAX_TRACES_PER_UNIT);
+  if (asked.length === 0 || shouldStop(context.options)) return;
+  const before = {
+    exported: report.tracesExported,
+    windows: report.windows,
+    scanned: report.summariesScanned,
+  };
+  await exportListed(
+    context,
+    new Map(asked.map((id) => [id, { id, revision: 0, startTime: traceIdEpochSeconds(id) }])),
+  );
+  // Not a window, and nothing was listed.
+  report.windows = before.windows;
+  report.summariesScanned = before.scanned;
+  report.retried.asked = asked.length;
+  report.retried.exported = report.tracesExported - before.exported;
+}
+
+/**
+ * Writes the unprocessed list for the next run: this run's unprocessed ids, the earlier ones it did not get
+ * to, less those older than X-Ray's retention (reported as expired). Runs when the run fails too, so ids of
+ * windows it made durable before failing are kept.
+ */
+async function keepUnprocessed(
+  context: UnitContext,
+  carried: Awaited<ReturnType<typeof readUnprocessed>>,
+): Promise<void> {
+  const { report, deps } = context;
+  const now = (context.options.now ?? Date.now)();
+  const asked = new Set(Object.keys(carried.traces).slice(0, report.retried.asked));
+  const next: Record<string, string> = {};
+  for (const [id, since] of Object.entries(carried.traces)) if (!asked.has(id)) next[id] = since;
+  for (const id of report.unprocessedTraceIds) next[id] ??= carried.traces[id] ?? new Date(now).toISOString();
+  const horizon = now / 1000 - RETENTION_DAYS * 86_400;
+  for (const id of Object.keys(next))
+    if (traceIdEpochSeconds(id) < horizon) {
+      delete next[id];
+      report.retried.expired.push(id);
+    }
+  await writeUnprocessed(deps.store, next, carried.etag);
 }
 
 interface UnitContext {

@@ -69,6 +69,11 @@ export async function runScheduledExport(config: ExportConfig, deps: RunDeps): P
   recordRun(report, deps.metrics, Math.max(0, now - reached));
   const level = report.unprocessedTraceIds.length > 0 || report.quarantinedDocuments > 0 ? 'warn' : 'info';
   deps.logger[level]('export run finished', { report });
+  // Asked for run after run and never returned, now past X-Ray's retention: not in the lake, for good.
+  if (report.retried.expired.length > 0)
+    deps.logger.error('unprocessed traces given up: X-Ray no longer keeps them', {
+      traceIds: report.retried.expired,
+    });
   return report;
 }
 

@@ -107,6 +107,54 @@ export async function advanceCheckpoint(
   }
 }
 
+/**
+ * Traces a run listed but could not fetch (BatchGetTraces kept them unprocessed): the checkpoint has moved
+ * past them, so the next run to the live edge asks for them again, by id, until X-Ray no longer keeps them.
+ */
+export const UNPROCESSED_KEY = '_state/export/unprocessed.json';
+
+export interface UnprocessedTraces {
+  /** Trace ids, each with the first time (ISO) a run failed to fetch it. */
+  traces: Record<string, string>;
+}
+
+const UNPROCESSED_REMEDY =
+  'fix it ({"traces": {"<trace id>": "<ISO time>"}}) or remove it: its traces are then no longer asked for again';
+
+/** The traces left unprocessed by earlier runs, and the file's ETag (null when there is none). */
+export async function readUnprocessed(
+  store: ObjectStore,
+): Promise<{ traces: Record<string, string>; etag: string | null }> {
+  const object = await store.get(UNPROCESSED_KEY);
+  if (!object) return { traces: {}, etag: null };
+  const value = decode<UnprocessedTraces>(
+    store,
+    UNPROCESSED_KEY,
+    object.body,
+    (u) =>
+      typeof u.traces !== 'object' || u.traces === null || Array.isArray(u.traces)
+        ? 'has no "traces" object'
+        : Object.values(u.traces).every((since) => typeof since === 'string')
+          ? undefined
+          : 'has a trace whose value is not an ISO time',
+    UNPROCESSED_REMEDY,
+  );
+  return { traces: value.traces, etag: object.etag };
+}
+
+/** Replaces the list (conditionally on `etag`, see {@link readUnprocessed}); an empty one removes the file. */
+export async function writeUnprocessed(
+  store: ObjectStore,
+  traces: Record<string, string>,
+  etag: string | null,
+): Promise<void> {
+  if (Object.keys(traces).length === 0) {
+    if (etag !== null) await store.delete(UNPROCESSED_KEY);
+    return;
+  }
+  await store.put(UNPROCESSED_KEY, encode({ traces } satisfies UnprocessedTraces), { ifMatch: etag });
+}
+
 interface Lease {
   owner: string;
   expiresAt: string;

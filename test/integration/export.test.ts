@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConfigFromEnv } from '../../lib/export/config.js';
 import { exportRange } from '../../lib/export/run.js';
 import { parseBackfillWindow, runBackfillWindow } from '../../lib/export/scheduled.js';
-import { readCheckpoint } from '../../lib/export/state.js';
+import { readCheckpoint, readUnprocessed, UNPROCESSED_KEY } from '../../lib/export/state.js';
 import { decodeParquet } from '../../lib/lake/parquet.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
@@ -238,6 +238,44 @@ describe('export from xray-local into a folder lake', () => {
     } finally {
       sqs.restore();
     }
+  });
+
+  it('asks again in later runs for traces left unprocessed, until X-Ray no longer keeps them', async () => {
+    const store = await freshStore();
+    const [late, alsoLate, never] = [sourceIds[3]!, sourceIds[40]!, sourceIds[77]!];
+    const stuck = new Set([late, alsoLate, never]);
+    const flaky: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        const served = ids.filter((id) => !stuck.has(id));
+        const result = served.length > 0 ? await source.batchGet(served) : { traces: [], unprocessed: [] };
+        return { ...result, unprocessed: ids.filter((id) => stuck.has(id)) };
+      },
+    };
+    const live = { advanceCheckpoint: true, fetch: quick };
+    const first = await exportRange({ source: flaky, store }, { from: FROM, to: TO, ...live });
+    expect(first.unprocessedTraceIds.sort()).toEqual([late, alsoLate, never].sort());
+    const kept = await readUnprocessed(store);
+    expect(Object.keys(kept.traces).sort()).toEqual([late, alsoLate, never].sort());
+
+    // X-Ray has two of them now; the next run (nothing new to list) fetches them by id.
+    stuck.delete(late);
+    stuck.delete(alsoLate);
+    const second = await exportRange({ source: flaky, store }, { from: TO, to: TO, ...live });
+    expect(second.retried).toEqual({ asked: 3, exported: 2, expired: [] });
+    expect(second.unprocessedTraceIds).toEqual([never]);
+    expect(second.windows).toBe(0);
+    expect((await readUnprocessed(store)).traces).toEqual({ [never]: kept.traces[never] });
+    const ids = (await lakeRows(store)).traces.map((t) => t.trace_id).sort();
+    expect(ids).toEqual(sourceIds.filter((id) => id !== never));
+
+    // A bounded backfill leaves the list alone; past X-Ray's 30 days the last one is given up, and said so.
+    await exportRange({ source: flaky, store }, { from: FROM, to: FROM + 60, fetch: quick });
+    expect(Object.keys((await readUnprocessed(store)).traces)).toEqual([never]);
+    const later = () => (TO + 31 * 86_400) * 1000;
+    const third = await exportRange({ source: flaky, store }, { from: TO, to: TO, ...live, now: later });
+    expect(third.retried.expired).toEqual([never]);
+    expect(await store.get(UNPROCESSED_KEY)).toBeUndefined();
   });
 
   it('loses nothing with 20% throttling and 5% 5xx injected', async () => {
