@@ -323,12 +323,12 @@ async function listWindow(
       fetchOptions,
       stats,
     );
-    for (const ref of page.refs) {
-      // By TraceId a window lists the traces that started in it; X-Ray's window is inclusive at both ends.
-      if (timeRangeType === 'TraceId' && (ref.startTime < window.from || ref.startTime >= window.to))
-        continue;
-      refs.set(ref.id, ref);
-    }
+    // Every trace listed is kept, even one whose summary's StartTime lies outside the window: X-Ray's
+    // windows are inclusive at both ends, so a trace on a boundary is listed by both windows (the second
+    // finds its revision already in the lake and fetches nothing), and a summary's StartTime need not be the
+    // time the window matched on (a root segment still missing, a skewed clock): filtered by it, such a trace
+    // was left out of the one window that listed it, and never exported.
+    for (const ref of page.refs) refs.set(ref.id, ref);
     nextToken = page.nextToken;
     if (refs.size > max && window.to - window.from > MIN_WINDOW_SECONDS) return { split: true };
   } while (nextToken);
