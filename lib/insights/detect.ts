@@ -91,6 +91,14 @@ export interface DetectOptions {
 const WINDOW_BUCKET_MIN_SCORE = -Math.log10(0.05);
 
 const CATEGORY_INDEX = { FAULT: 0, ERROR: 1, THROTTLE: 2, LATENCY: 3 } as const;
+
+/**
+ * Services an event names: `TopAnomalousServices` lists at most the root and this many more, the Summary
+ * a few (then how many more). An incident across a whole fleet (a shared dependency down) made an event
+ * of every anomalous service twice over, past EventBridge's 256 KB an entry at a few thousand, and an
+ * entry too big is refused for good: the event, and every run after it, failed.
+ */
+export const EVENT_SERVICES_MAX = { top: 25, summary: 10 } as const;
 /** The categories judged per service and bucket (a module constant, so the hot loop's bound is one). */
 const CATEGORY_COUNT = INSIGHT_CATEGORIES.length;
 
@@ -1275,7 +1283,10 @@ export class Detector {
       : `${primary.category.toLowerCase()} rate ${(100 * verdict.observed).toFixed(1)}% against an expected at most ${(100 * verdict.expectedHigh).toFixed(2)}%`;
     const services = this.rankedServices(incident);
     const others = services.filter((s) => s !== incident.root);
-    const summary = `${incident.root}: ${what}${others.length ? `; also anomalous: ${others.join(', ')}` : ''}`;
+    const named = others.slice(0, EVENT_SERVICES_MAX.summary).join(', ');
+    const more = others.length - EVENT_SERVICES_MAX.summary;
+    const also = others.length ? `; also anomalous: ${named}${more > 0 ? ` and ${more} more` : ''}` : '';
+    const summary = `${incident.root}: ${what}${also}`;
     const impact = (m: Member) => ({
       FaultCount: m.failures,
       OkCount: Math.max(0, m.requests - m.failures),
@@ -1313,7 +1324,9 @@ export class Detector {
         RootCauseServiceId: { Name: incident.root },
         ClientRequestImpactStatistics: impact(client),
         RootCauseServiceRequestImpactStatistics: impact(primary),
-        TopAnomalousServices: services.map((name) => ({ ServiceId: { Name: name } })),
+        TopAnomalousServices: services
+          .slice(0, 1 + EVENT_SERVICES_MAX.top)
+          .map((name) => ({ ServiceId: { Name: name } })),
         Event: { EventTime: iso(t), Summary: event },
         Metric: metric,
         SampleTraceIds: [],

@@ -26,7 +26,8 @@ export class LatencyBinsError extends InsightsError {
 export class PublishError extends InsightsError {
   constructor(
     readonly destination: string,
-    readonly failed: readonly { insightId: string; code: string; message: string }[],
+    /** `retryable`: the error is transient (the publisher ran out of attempts); absent or false: refused for good. */
+    readonly failed: readonly { insightId: string; code: string; message: string; retryable?: boolean }[],
   ) {
     super(
       `${failed.length} insight event(s) not published to ${destination}: ${failed

@@ -95,8 +95,8 @@ export class EventBridgePublisher implements InsightPublisher {
   ) {}
 
   async publish(entries: readonly InsightEntry[]): Promise<void> {
-    const failed: { insightId: string; code: string; message: string }[] = [];
-    const requests = entries.map((e): PutEventsRequestEntry => ({
+    const failed: { insightId: string; code: string; message: string; retryable: boolean }[] = [];
+    const all = entries.map((e): PutEventsRequestEntry => ({
       EventBusName: this.busName,
       Source: e.Source,
       DetailType: e.DetailType,
@@ -104,6 +104,18 @@ export class EventBridgePublisher implements InsightPublisher {
       Detail: JSON.stringify(e.Detail),
       Resources: [],
     }));
+    // One entry too big for the bus is refused for good; the others are still delivered.
+    const requests = all.filter((entry) => {
+      const bytes = entrySize(entry);
+      if (bytes <= PUT_EVENTS_MAX_BYTES) return true;
+      failed.push({
+        insightId: insightIdOf(entry),
+        code: 'EntryTooLarge',
+        message: `${bytes} bytes > ${PUT_EVENTS_MAX_BYTES}`,
+        retryable: false,
+      });
+      return false;
+    });
     const sleep = this.retry.sleep ?? defaultSleep;
     for (const batch of batchEntries(requests)) {
       let pending = batch;
@@ -122,13 +134,14 @@ export class EventBridgePublisher implements InsightPublisher {
             this.stats.published++;
             return;
           }
-          if (RETRYABLE_ENTRY_ERRORS.has(result.ErrorCode) && attempt < this.retry.maxAttempts)
-            again.push(entry);
+          const retryable = RETRYABLE_ENTRY_ERRORS.has(result.ErrorCode);
+          if (retryable && attempt < this.retry.maxAttempts) again.push(entry);
           else
             failed.push({
               insightId: insightIdOf(entry),
               code: result.ErrorCode,
               message: result.ErrorMessage ?? '',
+              retryable,
             });
         });
         pending = again;

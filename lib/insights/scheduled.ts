@@ -15,7 +15,7 @@ import {
   type ServiceState,
 } from './detect.js';
 import type { DetectorOptions } from './detectors.js';
-import { DetectorStateError } from './errors.js';
+import { DetectorStateError, PublishError } from './errors.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
 import { fillSamples, readBuckets, readEdges } from './lake.js';
 import type { LifecycleOptions } from './lifecycle.js';
@@ -23,6 +23,8 @@ import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.j
 
 /** Where scheduled detection keeps its memory: baselines, series lifecycles, open insights, an outbox. */
 export const DETECTOR_STATE_KEY = '_state/insights/detector.json.gz';
+/** Where events the destination refused for good are kept, a file per refusal, instead of in the outbox. */
+export const REJECTED_EVENTS_PREFIX = '_state/insights/rejected/';
 
 export const SCHEDULED_DETECT_DEFAULTS = {
   /**
@@ -108,7 +110,7 @@ export async function runScheduledDetect(
   let redelivered = 0;
   const detector = loaded?.detector ?? new Detector(settings);
   if (loaded && loaded.outbox.length > 0) {
-    await deps.publisher.publish(loaded.outbox);
+    await deliver(deps, loaded.outbox, now, 'outbox');
     redelivered = loaded.outbox.length;
     ({ etag } = await saveState(deps.store, detector, [], etag));
     log('outbox redelivered', { entries: redelivered });
@@ -152,7 +154,7 @@ export async function runScheduledDetect(
   const services = encodeServices(detector);
   const saved = await saveState(deps.store, detector, events, etag, services);
   let bytes = saved.bytes;
-  if (events.length) await deps.publisher.publish(events);
+  if (events.length) await deliver(deps, events, now, 'decided');
   if (deps.metrics) await deps.metrics.put(metrics);
   // Most runs decide nothing: their state, saved with an empty outbox, needs no second write.
   if (events.length) ({ bytes } = await saveState(deps.store, detector, [], saved.etag, services));
@@ -172,6 +174,38 @@ export async function runScheduledDetect(
   };
   log('detection run', { ...report });
   return report;
+}
+
+/**
+ * Publishes entries. When the destination refuses some for good (an entry it will never take, however often
+ * it is sent), those are kept under {@link REJECTED_EVENTS_PREFIX} and logged, and the run goes on: left in
+ * the outbox, they failed every later run before it judged anything, and detection stopped. A failure that
+ * may pass (throttling past the publisher's attempts, an outage) still fails the run, the outbox kept for
+ * the next one.
+ */
+async function deliver(
+  deps: ScheduledDetectDeps,
+  entries: readonly InsightEntry[],
+  now: Date,
+  which: 'outbox' | 'decided',
+): Promise<void> {
+  try {
+    await deps.publisher.publish(entries);
+  } catch (error) {
+    if (!(error instanceof PublishError) || error.failed.some((f) => f.retryable)) throw error;
+    const refused = new Set(error.failed.map((f) => f.insightId));
+    const key = `${REJECTED_EVENTS_PREFIX}${now.toISOString().replaceAll(':', '-')}-${which}.json`;
+    const kept = {
+      destination: error.destination,
+      failed: error.failed,
+      entries: entries.filter((e) => refused.has(e.Detail.InsightId)),
+    };
+    await deps.store.put(key, new TextEncoder().encode(`${JSON.stringify(kept, null, 2)}\n`));
+    (deps.log ?? (() => {}))('insight events refused for good, kept aside', {
+      key,
+      failed: error.failed,
+    });
+  }
 }
 
 async function loadState(

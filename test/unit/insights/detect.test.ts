@@ -5,8 +5,10 @@ import {
   Detector,
   type DetectorState,
   detectInsights,
+  EVENT_SERVICES_MAX,
   replay,
 } from '../../../lib/insights/detect.js';
+import { batchEntries, entrySize } from '../../../lib/insights/eventbridge-publisher.js';
 import {
   baselineFor,
   binomialUpperTail,
@@ -320,6 +322,33 @@ describe('detectInsights', () => {
     ]);
     expect(closed.Categories).toEqual(['FAULT']);
     expect(closed.ClientRequestImpactStatistics.TotalCount).toBeGreaterThan(0);
+  });
+
+  it("keeps an event of a fleet-wide incident far under EventBridge's 256 KB, naming the top services", () => {
+    // 3,000 services with long names all call one database, which fails: one insight, 3,001 services.
+    const name = (i: number) => `a-service-with-a-rather-long-name-of-its-own-${String(i).padStart(4, '0')}`;
+    const failing = (i: number) => (i >= 30 && i < 36 ? { faults: 60 } : {});
+    const services = Array.from({ length: 3000 }, (_, i) => name(i));
+    const buckets = [series('database', 40, failing), ...services.map((s) => series(s, 40, failing))].flat();
+    const edges = services.map((caller) => ({ caller, callee: 'database' }));
+    const events = detectInsights(buckets, { from: at(12), to: at(40), edges });
+    expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+    for (const event of events) {
+      const entry = {
+        Source: event.Source,
+        DetailType: event.DetailType,
+        Time: new Date(event.Time),
+        Detail: JSON.stringify(event.Detail),
+      };
+      expect(entrySize(entry)).toBeLessThan(16 * 1024);
+      expect(() => batchEntries([entry])).not.toThrow();
+    }
+    const opened = events[0]!.Detail;
+    expect(opened.RootCauseServiceId.Name).toBe('database');
+    const top = opened.TopAnomalousServices.map((s) => s.ServiceId.Name);
+    expect(top).toHaveLength(1 + EVENT_SERVICES_MAX.top);
+    expect(top[0]).toBe('database');
+    expect(opened.Summary).toMatch(/; also anomalous: (a-service[^,]*, ){9}a-service[^,]* and 2990 more$/);
   });
 
   it('keeps unrelated incidents apart, and does not blame a downstream slowdown for upstream faults', () => {

@@ -90,7 +90,7 @@ describe('EventBridgePublisher', () => {
     const error = await publisher.publish(sent).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PublishError);
     expect((error as PublishError).failed).toEqual([
-      { insightId: c, code: 'AccessDeniedException', message: 'not on this bus' },
+      { insightId: c, code: 'AccessDeniedException', message: 'not on this bus', retryable: false },
     ]);
     const calls = eventbridge
       .commandCalls(PutEventsCommand)
@@ -99,5 +99,34 @@ describe('EventBridgePublisher', () => {
       );
     expect(calls).toEqual([[a, b, c], [a, b, c], [b]]);
     expect(publisher.stats).toMatchObject({ published: 2, throttles: 1 });
+  });
+
+  it('delivers the other entries when one is too big for the bus, and reports that one as refused for good', async () => {
+    const sent = entries(3);
+    (sent[1]!.Detail as unknown as { pad: string }).pad = 'a'.repeat(300 * 1024);
+    eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map(() => ({})),
+    }));
+    const publisher = new EventBridgePublisher(
+      'insights',
+      new EventBridgeClient({ region: 'us-east-1' }),
+      noWait,
+    );
+    const error = await publisher.publish(sent).catch((e: unknown) => e);
+    expect((error as PublishError).failed).toEqual([
+      {
+        insightId: sent[1]!.Detail.InsightId,
+        code: 'EntryTooLarge',
+        message: expect.stringMatching(/ > 262144$/),
+        retryable: false,
+      },
+    ]);
+    const delivered = eventbridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) =>
+        call.args[0].input.Entries!.map((e) => (JSON.parse(e.Detail!) as { InsightId: string }).InsightId),
+      );
+    expect(delivered).toEqual([sent[0]!.Detail.InsightId, sent[2]!.Detail.InsightId]);
   });
 });

@@ -5,13 +5,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Bucket, Detector, replay } from '../../../lib/insights/detect.js';
 import { advanceCheckpoint } from '../../../lib/export/state.js';
-import { DetectorStateError } from '../../../lib/insights/errors.js';
+import { DetectorStateError, PublishError } from '../../../lib/insights/errors.js';
 import type { InsightEntry, InsightPublisher } from '../../../lib/insights/events.js';
 import {
   DETECTOR_STATE_KEY,
   decodeState,
   encodeServices,
   encodeState,
+  REJECTED_EVENTS_PREFIX,
   runScheduledDetect,
   SCHEDULED_DETECT_DEFAULTS,
 } from '../../../lib/insights/scheduled.js';
@@ -123,6 +124,52 @@ describe('runScheduledDetect', () => {
     const next = await runScheduledDetect({ engine, store, publisher }, config, date(34));
     expect(next).toMatchObject({ redelivered: 1, from: at(33), to: at(34) });
     expect(publisher.entries.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual(['Insight opened']);
+  });
+
+  it('keeps events the destination refuses for good aside and goes on; a failure that may pass keeps the outbox', async () => {
+    const engine = bucketEngine(buckets);
+    const delivered: InsightEntry[] = [];
+    let refuse: { retryable: boolean } | undefined;
+    const publisher: InsightPublisher = {
+      async publish(entries) {
+        if (refuse) {
+          const { retryable } = refuse;
+          refuse = undefined;
+          throw new PublishError(
+            'EventBridge bus insights',
+            entries.map((e) => ({
+              insightId: e.Detail.InsightId,
+              code: 'SomeCode',
+              message: 'no',
+              retryable,
+            })),
+          );
+        }
+        delivered.push(...entries);
+      },
+    };
+    await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    // The opening (bucket 31) is refused for good: kept aside, and detection goes on to close the insight.
+    refuse = { retryable: false };
+    const refusedRun = await runScheduledDetect({ engine, store, publisher }, config, date(33));
+    expect(refusedRun).toMatchObject({ opened: 1 });
+    const keys: string[] = [];
+    for await (const key of store.list(REJECTED_EVENTS_PREFIX)) keys.push(key);
+    expect(keys).toEqual([
+      `${REJECTED_EVENTS_PREFIX}${date(33).toISOString().replaceAll(':', '-')}-decided.json`,
+    ]);
+    const kept = JSON.parse(new TextDecoder().decode((await store.get(keys[0]!))!.body)) as {
+      entries: InsightEntry[];
+    };
+    expect(kept.entries.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual(['Insight opened']);
+    // A failure that may pass fails the run and keeps the outbox; the next run delivers it first.
+    refuse = { retryable: true };
+    await expect(runScheduledDetect({ engine, store, publisher }, config, date(60))).rejects.toThrow(
+      PublishError,
+    );
+    const next = await runScheduledDetect({ engine, store, publisher }, config, date(61));
+    expect(next.redelivered).toBe(1);
+    expect(delivered.map((e) => e.Detail.State)).toEqual(['CLOSED']);
   });
 
   it('writes the state once in a run that decides nothing, and twice (outbox, then cleared) in one that does', async () => {
