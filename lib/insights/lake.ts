@@ -55,11 +55,22 @@ export async function detectOverLake(
  * `service_buckets`, with partition filters for the bounds given.
  */
 export async function readBuckets(engine: QueryEngine, from?: number, to?: number): Promise<Bucket[]> {
+  // The hour before `from` too: a segment lives in the partition of its trace's start, so a bucket's
+  // requests include those of traces begun in the previous hour (a queue consumer a minute behind its
+  // producer, a long job's later calls). Without it a scheduled run read the first buckets of each hour
+  // short, and judged them differently from a replay of the same range, which reads every hour.
+  const partitionsFrom = from === undefined ? undefined : Math.floor(from / 3600) * 3600 - 3600;
   const where =
     from !== undefined && to !== undefined
-      ? [partitionFilter(from, to), `bucket >= from_unixtime(${from})`, `bucket < from_unixtime(${to})`]
+      ? [
+          partitionFilter(partitionsFrom!, to),
+          `bucket >= from_unixtime(${from})`,
+          `bucket < from_unixtime(${to})`,
+        ]
       : [
-          ...(from === undefined ? [] : [`dt >= '${day(from)}'`, `bucket >= from_unixtime(${from})`]),
+          ...(from === undefined
+            ? []
+            : [`dt >= '${day(partitionsFrom!)}'`, `bucket >= from_unixtime(${from})`]),
           ...(to === undefined ? [] : [`dt <= '${day(to)}'`, `bucket < from_unixtime(${to})`]),
         ];
   const { rows } = await engine.query(

@@ -271,6 +271,14 @@ describe('views on DuckDB over an exported lake', () => {
       expect(b.requests).toBe(w.requests);
       expect(JSON.parse(b.latencyBins!)).toEqual(w.bins);
     }
+    // So does a scheduled run reading only a split bucket (partition filters to its hours): whole too.
+    const splitKeys = [...byBucket].filter(([, parts]) => parts.length > 1).map(([key]) => key);
+    expect(splitKeys.length).toBeGreaterThan(0);
+    for (const key of splitKeys) {
+      const [service, bucket] = [key.split('|')[0]!, Number(key.split('|')[1])];
+      const alone = (await readBuckets(engine, bucket, bucket + 300)).find((b) => b.service === service);
+      expect(alone?.requests).toBe(wanted.get(key)!.requests);
+    }
   });
 
   it('service_faults: ok, errors and faults partition requests; throttles are errors', async () => {
