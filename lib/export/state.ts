@@ -1,5 +1,6 @@
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { isTraceId } from '../xray/ids.js';
 import { ExportStateError, LeaseHeldError } from './errors.js';
 
 export const CHECKPOINT_KEY = '_state/export/checkpoint.json';
@@ -134,9 +135,11 @@ export async function readUnprocessed(
     (u) =>
       typeof u.traces !== 'object' || u.traces === null || Array.isArray(u.traces)
         ? 'has no "traces" object'
-        : Object.values(u.traces).every((since) => typeof since === 'string')
-          ? undefined
-          : 'has a trace whose value is not an ISO time',
+        : Object.keys(u.traces).find((id) => !isTraceId(id)) !== undefined
+          ? `has ${JSON.stringify(Object.keys(u.traces).find((id) => !isTraceId(id)))}, which is not a trace id`
+          : Object.values(u.traces).every((since) => typeof since === 'string')
+            ? undefined
+            : 'has a trace whose value is not an ISO time',
     UNPROCESSED_REMEDY,
   );
   return { traces: value.traces, etag: object.etag };

@@ -8,6 +8,9 @@ import {
   CHECKPOINT_KEY,
   LEASE_KEY,
   readCheckpoint,
+  readUnprocessed,
+  UNPROCESSED_KEY,
+  writeUnprocessed,
 } from '../../../lib/export/state.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -64,6 +67,31 @@ describe('export state', () => {
     await advanceCheckpoint(lake, 2000, 'a', new Date(0), 'revisitPosition');
     expect(await readCheckpoint(lake)).toMatchObject({ position: 0, revisitPosition: 2000 });
     await (await acquireLease(lake, 'run-2', 1000)).release();
+  });
+
+  it('refuses an unprocessed list it cannot read, naming the file and the bad entry, and removes an empty one', async () => {
+    const lake = await store();
+    const put = (text: string) => lake.put(UNPROCESSED_KEY, new TextEncoder().encode(text));
+    const where = `${lake.location}/${UNPROCESSED_KEY}`;
+    expect(await readUnprocessed(lake)).toEqual({ traces: {}, etag: null });
+    await put('{"traces": ["1-5759e988-bd862e3fe1be46a994272793"]}');
+    await expect(readUnprocessed(lake)).rejects.toThrow(`${where} has no "traces" object`);
+    await put('{"traces": {"not-a-trace": "2026-11-20T10:00:00.000Z"}}');
+    await expect(readUnprocessed(lake)).rejects.toThrow(
+      `${where} has "not-a-trace", which is not a trace id; fix it`,
+    );
+    await put('{"traces": {"1-5759e988-bd862e3fe1be46a994272793": 17}}');
+    await expect(readUnprocessed(lake)).rejects.toThrow('has a trace whose value is not an ISO time');
+    const id = '1-5759e988-bd862e3fe1be46a994272793';
+    await writeUnprocessed(
+      lake,
+      { [id]: '2026-11-20T10:00:00.000Z' },
+      (await lake.get(UNPROCESSED_KEY))!.etag,
+    );
+    const written = await readUnprocessed(lake);
+    expect(written.traces).toEqual({ [id]: '2026-11-20T10:00:00.000Z' });
+    await writeUnprocessed(lake, {}, written.etag);
+    expect(await lake.get(UNPROCESSED_KEY)).toBeUndefined();
   });
 
   it('plans hour-aligned windows', () => {
