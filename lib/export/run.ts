@@ -53,7 +53,11 @@ export interface ExportOptions {
    * backfill workers run side by side (their hour-file writes are conditional) but never twice on one window.
    */
   leaseName?: string;
-  /** Epoch ms after which no new window starts (a Lambda's deadline); the report says where it stopped. */
+  /**
+   * Epoch ms after which no new window starts (a Lambda's deadline); the report says where it stopped. A
+   * window listed but not yet exported is not begun either when, at the pace of the run's windows so far,
+   * it would not be done by then.
+   */
   stopAt?: number;
   /**
    * Once aborted (Ctrl-C on the command line), no new window starts: the one under way completes, the lease
@@ -284,9 +288,23 @@ interface UnitContext {
   stats: CallStats;
   report: RunReport;
   shards: number;
+  /** The run's pace so far: time spent exporting windows, and the traces they fetched. */
+  pace?: { ms: number; traces: number };
 }
 
 /** Whether the Lambda's deadline (epoch ms) has passed or the run was aborted: no new window starts then. */
+/**
+ * Whether a window of `traces` traces to fetch would, at the run's pace so far, end past `stopAt`: begun, it
+ * would be cut off by the Lambda's timeout, leaving the lease held for its time to live and the window to
+ * do again. (A unit of 5,000 traces against X-Ray's read quota takes minutes, more than the margin the
+ * deadline leaves.) The run's first window always goes ahead, so every run makes progress.
+ */
+function wouldOverrun(context: UnitContext, traces: number): boolean {
+  const { pace, options } = context;
+  if (options.stopAt === undefined || !pace || pace.traces === 0) return false;
+  return Date.now() + (pace.ms / pace.traces) * traces > options.stopAt;
+}
+
 const shouldStop = (options: ExportOptions): boolean =>
   options.signal?.aborted === true || (options.stopAt !== undefined && Date.now() >= options.stopAt);
 const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
@@ -381,7 +399,7 @@ async function exportWindows(
         const stoppedAt = await exportWindows(context, halves, timeRangeType, reached);
         if (stoppedAt !== undefined) return stoppedAt;
       } else {
-        await exportListed(context, listing.refs);
+        if ((await exportListed(context, listing.refs)) === 'not begun') return isoOf(window.from);
         await reached(window);
       }
       done?.(index, window);
@@ -398,8 +416,12 @@ async function exportWindows(
  * their hour files. (By update time, a trace updated in both halves of a split window is fetched once: the
  * second listing finds its revision already in the lake.)
  */
-async function exportListed(context: UnitContext, refs: ReadonlyMap<string, TraceRef>): Promise<void> {
+async function exportListed(
+  context: UnitContext,
+  refs: ReadonlyMap<string, TraceRef>,
+): Promise<'not begun' | undefined> {
   const { deps, fetchOptions, stats, report } = context;
+  const started = Date.now();
   report.windows++;
   report.summariesScanned += refs.size;
   if (refs.size === 0) return;
@@ -416,6 +438,10 @@ async function exportListed(context: UnitContext, refs: ReadonlyMap<string, Trac
       current.set(id, revision);
   }
   const wanted = [...refs.values()].filter((ref) => (current.get(ref.id) ?? -1) < ref.revision);
+  if (wouldOverrun(context, wanted.length)) {
+    report.windows--;
+    return 'not begun';
+  }
   report.tracesAlreadyCurrent += refs.size - wanted.length;
   if (wanted.length === 0) return;
 
@@ -440,6 +466,10 @@ async function exportListed(context: UnitContext, refs: ReadonlyMap<string, Trac
   report.filesWritten += merged.filesWritten;
   report.bytesWritten += merged.bytesWritten;
   report.writeConflicts += merged.conflicts;
+  context.pace ??= { ms: 0, traces: 0 };
+  context.pace.ms += Date.now() - started;
+  context.pace.traces += wanted.length;
+  return undefined;
 }
 
 async function convert(

@@ -185,6 +185,40 @@ describe('export from xray-local into a folder lake', () => {
     expect((await readCheckpoint(store))?.position).toBe(TO);
   });
 
+  it('does not begin a part it could not finish by the deadline at the pace of the parts before it', async () => {
+    // ~100 ms a BatchGetTraces call, one at a time: a part of ~90 traces takes about 2 s.
+    const slow: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return source.batchGet(ids);
+      },
+    };
+    const store = await freshStore();
+    const options: Parameters<typeof exportRange>[1] = {
+      from: FROM,
+      to: TO,
+      advanceCheckpoint: true,
+      maxTracesPerUnit: 100,
+      fetch: { ...quick, initialConcurrency: 1, maxConcurrency: 1 },
+    };
+    // Once the first part is written, 1 s is left: enough to list the next part, not to fetch it.
+    const timed = Object.assign(Object.create(store) as FsStore, {
+      put: async (key: string, body: Uint8Array, put?: PutOptions) => {
+        const result = await store.put(key, body, put);
+        if (key.startsWith('traces/') && options.stopAt === undefined) options.stopAt = Date.now() + 1000;
+        return result;
+      },
+    });
+    const report = await exportRange({ source: slow, store: timed }, options);
+    const returned = Date.now();
+    expect(returned).toBeLessThan(options.stopAt!);
+    expect(report.windows).toBe(1);
+    const reached = (await readCheckpoint(store))!.position;
+    expect(report.stoppedAt).toBe(iso(reached));
+    expect(reached).toBeLessThan(FROM + 900);
+  });
+
   it('continues a backfill window cut short by its deadline in a new message, and retries one not begun', async () => {
     const reference = await freshStore();
     await exportRange({ source, store: reference }, { from: FROM, to: TO });
