@@ -41,6 +41,16 @@ async function lakeRows(store: ObjectStore) {
   return { traces, segments };
 }
 
+/** `store`, calling `then` after each hour's traces file is written (the end of a unit): to time a deadline. */
+const afterTracesWrite = (store: FsStore, then: () => void): FsStore =>
+  Object.assign(Object.create(store) as FsStore, {
+    put: async (key: string, body: Uint8Array, put?: PutOptions) => {
+      const result = await store.put(key, body, put);
+      if (key.startsWith('traces/')) then();
+      return result;
+    },
+  });
+
 /** The lake's content without the columns that record when it was written. */
 const content = async (store: ObjectStore) => {
   const { traces, segments } = await lakeRows(store);
@@ -161,13 +171,7 @@ describe('export from xray-local into a folder lake', () => {
       maxTracesPerUnit: 100,
     };
     // The deadline passes as the first part's traces file is written.
-    const timed = Object.assign(Object.create(store) as FsStore, {
-      put: async (key: string, body: Uint8Array, put?: PutOptions) => {
-        const result = await store.put(key, body, put);
-        if (key.startsWith('traces/')) options.stopAt = 0;
-        return result;
-      },
-    });
+    const timed = afterTracesWrite(store, () => (options.stopAt = 0));
     const stopped = await exportRange({ source, store: timed }, options);
     const reached = (await readCheckpoint(store))!.position;
     expect(reached).toBeGreaterThan(FROM);
@@ -203,13 +207,7 @@ describe('export from xray-local into a folder lake', () => {
       fetch: { ...quick, initialConcurrency: 1, maxConcurrency: 1 },
     };
     // Once the first part is written, 1 s is left: enough to list the next part, not to fetch it.
-    const timed = Object.assign(Object.create(store) as FsStore, {
-      put: async (key: string, body: Uint8Array, put?: PutOptions) => {
-        const result = await store.put(key, body, put);
-        if (key.startsWith('traces/') && options.stopAt === undefined) options.stopAt = Date.now() + 1000;
-        return result;
-      },
-    });
+    const timed = afterTracesWrite(store, () => (options.stopAt ??= Date.now() + 1000));
     const report = await exportRange({ source: slow, store: timed }, options);
     const returned = Date.now();
     expect(returned).toBeLessThan(options.stopAt!);
@@ -236,13 +234,7 @@ describe('export from xray-local into a folder lake', () => {
       const store = await freshStore();
       // The deadline passes as the first hour's traces file is written.
       const deadline = new AbortController();
-      const timed = Object.assign(Object.create(store) as FsStore, {
-        put: async (key: string, body: Uint8Array, put?: PutOptions) => {
-          const result = await store.put(key, body, put);
-          if (key.startsWith('traces/')) deadline.abort();
-          return result;
-        },
-      });
+      const timed = afterTracesWrite(store, () => deadline.abort());
       const deps = { source, store: timed, ...silent, signal: deadline.signal };
       const window = parseBackfillWindow(JSON.stringify({ from: iso(FROM), to: iso(TO) }));
       const report = await runBackfillWindow(config, window, deps, client);
