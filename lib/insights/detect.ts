@@ -99,6 +99,7 @@ const CATEGORY_INDEX = { FAULT: 0, ERROR: 1, THROTTLE: 2, LATENCY: 3 } as const;
  * entry too big is refused for good: the event, and every run after it, failed.
  */
 export const EVENT_SERVICES_MAX = { top: 25, summary: 10 } as const;
+
 /** The categories judged per service and bucket (a module constant, so the hot loop's bound is one). */
 const CATEGORY_COUNT = INSIGHT_CATEGORIES.length;
 
