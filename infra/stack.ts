@@ -509,6 +509,15 @@ export class XRayLakeStack extends Stack {
         // No lag figure at all means no export ran: that is lagging too.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
+      new cloudwatch.Alarm(this, 'TracesGivenUp', {
+        alarmDescription:
+          'Traces X-Ray never returned were given up at its 30 days: they are not in the lake',
+        metric: ours('TracesGivenUp'),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'BackfillDeadLetters', {
         alarmDescription: 'Backfill windows failed three times and wait in the dead-letter queue',
         metric: dlq.metricApproximateNumberOfMessagesVisible({
@@ -548,9 +557,14 @@ export class XRayLakeStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Export lag (s): lake freshness', width: 8, left: [lag] }),
           new cloudwatch.GraphWidget({ title: 'Traces exported', width: 8, left: [ours('TracesExported')] }),
           new cloudwatch.GraphWidget({
-            title: 'Throttles, quarantined, unprocessed',
+            title: 'Throttles, quarantined, unprocessed, given up',
             width: 8,
-            left: [ours('Throttles'), ours('QuarantinedDocuments'), ours('UnprocessedTraces')],
+            left: [
+              ours('Throttles'),
+              ours('QuarantinedDocuments'),
+              ours('UnprocessedTraces'),
+              ours('TracesGivenUp'),
+            ],
           }),
         ],
         [

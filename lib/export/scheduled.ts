@@ -43,6 +43,8 @@ export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: numb
   metrics.addMetric('Throttles', 'Count', report.throttles);
   metrics.addMetric('QuarantinedDocuments', 'Count', report.quarantinedDocuments);
   metrics.addMetric('UnprocessedTraces', 'Count', report.unprocessedTraceIds.length);
+  // Asked for until X-Ray's retention ran out: these traces are not in the lake and never will be.
+  metrics.addMetric('TracesGivenUp', 'Count', report.retried.expired.length);
   metrics.addMetric('BytesWritten', 'Bytes', report.bytesWritten);
   if (lagSeconds !== undefined) metrics.addMetric('ExportLag', 'Seconds', lagSeconds);
 }

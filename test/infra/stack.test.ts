@@ -312,8 +312,10 @@ describe('the CDK stack', () => {
       'Backfill windows failed three times and wait in the dead-letter queue',
       'The lake is more than 30 minutes behind X-Ray',
       'The scheduled export failed twice in a row',
+      'Traces X-Ray never returned were given up at its 30 days: they are not in the lake',
     ]);
     expect(alarms.find((a) => a.MetricName === 'ExportLag')!.Threshold).toBe(1800);
+    expect(alarms.find((a) => a.MetricName === 'TracesGivenUp')!.Threshold).toBe(0);
     expect(alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')!.Threshold).toBe(0);
   });
 

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConfigFromEnv } from '../../lib/export/config.js';
 import { exportRange } from '../../lib/export/run.js';
-import { parseBackfillWindow, runBackfillWindow } from '../../lib/export/scheduled.js';
+import { parseBackfillWindow, recordRun, runBackfillWindow } from '../../lib/export/scheduled.js';
 import { readCheckpoint, readUnprocessed, UNPROCESSED_KEY } from '../../lib/export/state.js';
 import { decodeParquet } from '../../lib/lake/parquet.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
@@ -302,6 +302,10 @@ describe('export from xray-local into a folder lake', () => {
     const third = await exportRange({ source: flaky, store }, { from: TO, to: TO, ...live, now: later });
     expect(third.retried.expired).toEqual([never]);
     expect(await store.get(UNPROCESSED_KEY)).toBeUndefined();
+    // The Lambda's metrics count it, for the alarm on traces given up.
+    const metrics: [string, number][] = [];
+    recordRun(third, { addMetric: (name, _unit, value) => void metrics.push([name, value]) });
+    expect(metrics).toContainEqual(['TracesGivenUp', 1]);
   });
 
   it("exports a trace whose summary's StartTime lies outside the window that listed it", async () => {
