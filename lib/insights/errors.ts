@@ -26,7 +26,7 @@ export class LatencyBinsError extends InsightsError {
 export class PublishError extends InsightsError {
   constructor(
     readonly destination: string,
-    /** `retryable`: the error is transient (the publisher ran out of attempts); absent or false: refused for good. */
+    /** `retryable`: the destination calls the error transient (the publisher ran out of attempts). */
     readonly failed: readonly { insightId: string; code: string; message: string; retryable?: boolean }[],
   ) {
     super(

@@ -18,6 +18,19 @@ export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 /** Entry error codes worth sending again; anything else (a malformed entry, access denied) never will. */
 const RETRYABLE_ENTRY_ERRORS = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
 
+/**
+ * Entry errors that are the entry's own fault, so sending it again can never succeed: PutEventsResultEntry's
+ * non-retryable errors (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html)
+ * less those about permissions and accounts (AccessDeniedException, NotAuthorizedFor…, InvalidAccountId…),
+ * which fixing the bus or the role cures, plus EntryTooLarge, this publisher's own for an entry over 256 KB.
+ */
+export const ENTRY_REFUSED_ERRORS: ReadonlySet<string> = new Set([
+  'EntryTooLarge',
+  'InvalidArgument',
+  'MalformedDetail',
+  'RedactionFailure',
+]);
+
 export const EVENTBRIDGE_RETRY_DEFAULTS: RetryOptions = {
   maxAttempts: 5,
   baseDelayMs: 100,

@@ -16,6 +16,7 @@ import {
 } from './detect.js';
 import type { DetectorOptions } from './detectors.js';
 import { DetectorStateError, PublishError } from './errors.js';
+import { ENTRY_REFUSED_ERRORS } from './eventbridge-publisher.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
 import { fillSamples, readBuckets, readEdges } from './lake.js';
 import type { LifecycleOptions } from './lifecycle.js';
@@ -177,11 +178,12 @@ export async function runScheduledDetect(
 }
 
 /**
- * Publishes entries. When the destination refuses some for good (an entry it will never take, however often
- * it is sent), those are kept under {@link REJECTED_EVENTS_PREFIX} and logged, and the run goes on: left in
- * the outbox, they failed every later run before it judged anything, and detection stopped. A failure that
- * may pass (throttling past the publisher's attempts, an outage) still fails the run, the outbox kept for
- * the next one.
+ * Publishes entries. When the destination refuses some for good because of the entries themselves (too
+ * big, malformed: {@link ENTRY_REFUSED_ERRORS}), those are kept under {@link REJECTED_EVENTS_PREFIX} and
+ * logged, and the run goes on: left in the outbox, they failed every later run before it judged anything,
+ * and detection stopped. Any other failure (throttling past the publisher's attempts, an outage, a bus or
+ * role without the permission) still fails the run, which the detection-failing alarm reports, and the
+ * outbox is delivered once it passes.
  */
 async function deliver(
   deps: ScheduledDetectDeps,
@@ -192,7 +194,8 @@ async function deliver(
   try {
     await deps.publisher.publish(entries);
   } catch (error) {
-    if (!(error instanceof PublishError) || error.failed.some((f) => f.retryable)) throw error;
+    if (!(error instanceof PublishError) || !error.failed.every((f) => ENTRY_REFUSED_ERRORS.has(f.code)))
+      throw error;
     const refused = new Set(error.failed.map((f) => f.insightId));
     const key = `${REJECTED_EVENTS_PREFIX}${now.toISOString().replaceAll(':', '-')}-${which}.json`;
     const kept = {

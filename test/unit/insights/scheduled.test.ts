@@ -129,17 +129,17 @@ describe('runScheduledDetect', () => {
   it('keeps events the destination refuses for good aside and goes on; a failure that may pass keeps the outbox', async () => {
     const engine = bucketEngine(buckets);
     const delivered: InsightEntry[] = [];
-    let refuse: { retryable: boolean } | undefined;
+    let refuse: { code: string; retryable: boolean } | undefined;
     const publisher: InsightPublisher = {
       async publish(entries) {
         if (refuse) {
-          const { retryable } = refuse;
+          const { code, retryable } = refuse;
           refuse = undefined;
           throw new PublishError(
             'EventBridge bus insights',
             entries.map((e) => ({
               insightId: e.Detail.InsightId,
-              code: 'SomeCode',
+              code,
               message: 'no',
               retryable,
             })),
@@ -149,8 +149,8 @@ describe('runScheduledDetect', () => {
       },
     };
     await runScheduledDetect({ engine, store, publisher }, config, date(25));
-    // The opening (bucket 31) is refused for good: kept aside, and detection goes on to close the insight.
-    refuse = { retryable: false };
+    // The opening (bucket 31) is refused for good, as malformed: kept aside, and detection goes on.
+    refuse = { code: 'MalformedDetail', retryable: false };
     const refusedRun = await runScheduledDetect({ engine, store, publisher }, config, date(33));
     expect(refusedRun).toMatchObject({ opened: 1 });
     const keys: string[] = [];
@@ -162,11 +162,17 @@ describe('runScheduledDetect', () => {
       entries: InsightEntry[];
     };
     expect(kept.entries.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual(['Insight opened']);
-    // A failure that may pass fails the run and keeps the outbox; the next run delivers it first.
-    refuse = { retryable: true };
-    await expect(runScheduledDetect({ engine, store, publisher }, config, date(60))).rejects.toThrow(
-      PublishError,
-    );
+    // A failure that may pass, throttling or a permission the bus lacks, fails the run (the alarm on failed
+    // detection runs says so) and keeps the outbox; the next run delivers it first.
+    for (const failure of [
+      { code: 'ThrottlingException', retryable: true },
+      { code: 'AccessDeniedException', retryable: false },
+    ]) {
+      refuse = failure;
+      await expect(runScheduledDetect({ engine, store, publisher }, config, date(60))).rejects.toThrow(
+        PublishError,
+      );
+    }
     const next = await runScheduledDetect({ engine, store, publisher }, config, date(61));
     expect(next.redelivered).toBe(1);
     expect(delivered.map((e) => e.Detail.State)).toEqual(['CLOSED']);
