@@ -29,6 +29,7 @@ import { DETECT_ENV } from '../lib/insights/config.js';
 import { ATHENA_ENV } from '../lib/query/config.js';
 import { METRICS_NAMESPACE } from '../lib/insights/metrics.js';
 import { INSIGHT_DETAIL_TYPE, INSIGHT_SOURCE } from '../lib/insights/events.js';
+import { EVENTS_SET_ASIDE_LOG } from '../lib/insights/scheduled.js';
 import { viewsDigest } from '../lib/query/create-views.js';
 import { glueTableInput } from '../lib/query/ddl.js';
 import { VIEWS } from '../lib/query/views.js';
@@ -491,6 +492,15 @@ export class XRayLakeStack extends Stack {
         period: Duration.minutes(5),
       });
     const lag = ours('ExportLag', 'Maximum');
+    // Detection goes on past events the bus refuses for what they are (lib/insights/scheduled.ts): counted
+    // from its log line, so such an insight, kept only in _state/insights/rejected/, is not missed.
+    const setAside = new logs.MetricFilter(this, 'InsightEventsSetAside', {
+      logGroup: detect.logGroup,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'InsightEventsSetAside',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', EVENTS_SET_ASIDE_LOG),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
     const alarms = [
       new cloudwatch.Alarm(this, 'ExportFailing', {
         alarmDescription: 'The scheduled export failed twice in a row',
@@ -524,6 +534,14 @@ export class XRayLakeStack extends Stack {
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'InsightEventsSetAsideAlarm', {
+        alarmDescription: 'The insight bus refused events, kept in _state/insights/rejected/ instead',
+        metric: setAside,
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -26,6 +26,8 @@ import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.j
 export const DETECTOR_STATE_KEY = '_state/insights/detector.json.gz';
 /** Where events the destination refused for good are kept, a file per refusal, instead of in the outbox. */
 export const REJECTED_EVENTS_PREFIX = '_state/insights/rejected/';
+/** The log message of events set aside: the stack counts it (a metric filter) and alarms on it. */
+export const EVENTS_SET_ASIDE_LOG = 'insight events refused for good, kept aside';
 
 export const SCHEDULED_DETECT_DEFAULTS = {
   /**
@@ -204,7 +206,7 @@ async function deliver(
       entries: entries.filter((e) => refused.has(e.Detail.InsightId)),
     };
     await deps.store.put(key, new TextEncoder().encode(`${JSON.stringify(kept, null, 2)}\n`));
-    (deps.log ?? (() => {}))('insight events refused for good, kept aside', {
+    (deps.log ?? (() => {}))(EVENTS_SET_ASIDE_LOG, {
       key,
       failed: error.failed,
     });

@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type StackConfig, StackConfigError, stackConfig } from '../../infra/config.js';
 import { FUNCTIONS, XRayLakeStack } from '../../infra/stack.js';
+import { EVENTS_SET_ASIDE_LOG } from '../../lib/insights/scheduled.js';
 import { TABLES } from '../../lib/lake/schema.js';
 import { viewsDigest } from '../../lib/query/create-views.js';
 import { tableColumns } from '../../lib/query/ddl.js';
@@ -310,12 +311,24 @@ describe('the CDK stack', () => {
     expect(alarms.map((a) => a.AlarmDescription).sort()).toEqual([
       'Anomaly detection failed twice in a row',
       'Backfill windows failed three times and wait in the dead-letter queue',
+      'The insight bus refused events, kept in _state/insights/rejected/ instead',
       'The lake is more than 30 minutes behind X-Ray',
       'The scheduled export failed twice in a row',
       'Traces X-Ray never returned were given up at its 30 days: they are not in the lake',
     ]);
     expect(alarms.find((a) => a.MetricName === 'ExportLag')!.Threshold).toBe(1800);
     expect(alarms.find((a) => a.MetricName === 'TracesGivenUp')!.Threshold).toBe(0);
+    // Counted from detection's log line for events set aside, the one the code writes.
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: `{ $.message = "${EVENTS_SET_ASIDE_LOG}" }`,
+      MetricTransformations: [
+        Match.objectLike({
+          MetricName: 'InsightEventsSetAside',
+          MetricNamespace: 'XRayLake',
+          MetricValue: '1',
+        }),
+      ],
+    });
     expect(alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')!.Threshold).toBe(0);
   });
 
