@@ -71,7 +71,7 @@ export interface DetectRunReport {
   updated: number;
   closed: number;
   activeInsights: number;
-  /** Entries left unpublished by an earlier run (the outbox) and published by this one. */
+  /** Entries left unpublished by an earlier run (the outbox) and published by this one (not those set aside). */
   redelivered: number;
   stateBytes: number;
   /**
@@ -113,8 +113,7 @@ export async function runScheduledDetect(
   let redelivered = 0;
   const detector = loaded?.detector ?? new Detector(settings);
   if (loaded && loaded.outbox.length > 0) {
-    await deliver(deps, loaded.outbox, now, 'outbox');
-    redelivered = loaded.outbox.length;
+    redelivered = loaded.outbox.length - (await deliver(deps, loaded.outbox, now, 'outbox'));
     ({ etag } = await saveState(deps.store, detector, [], etag));
     log('outbox redelivered', { entries: redelivered });
   }
@@ -185,16 +184,17 @@ export async function runScheduledDetect(
  * logged, and the run goes on: left in the outbox, they failed every later run before it judged anything,
  * and detection stopped. Any other failure (throttling past the publisher's attempts, an outage, a bus or
  * role without the permission) still fails the run, which the detection-failing alarm reports, and the
- * outbox is delivered once it passes.
+ * outbox is delivered once it passes. Returns how many entries were set aside.
  */
 async function deliver(
   deps: ScheduledDetectDeps,
   entries: readonly InsightEntry[],
   now: Date,
   which: 'outbox' | 'decided',
-): Promise<void> {
+): Promise<number> {
   try {
     await deps.publisher.publish(entries);
+    return 0;
   } catch (error) {
     if (!(error instanceof PublishError) || !error.failed.every((f) => ENTRY_REFUSED_ERRORS.has(f.code)))
       throw error;
@@ -210,6 +210,7 @@ async function deliver(
       key,
       failed: error.failed,
     });
+    return kept.entries.length;
   }
 }
 

@@ -55,6 +55,30 @@ class Recorder implements InsightPublisher {
   }
 }
 
+/** A publisher that delivers, or refuses the next call with the failure given to `refuse`, as EventBridge would. */
+function refusingPublisher() {
+  const delivered: InsightEntry[] = [];
+  let next: { code: string; retryable: boolean } | undefined;
+  const publisher: InsightPublisher = {
+    async publish(entries) {
+      if (next) {
+        const { code, retryable } = next;
+        next = undefined;
+        throw new PublishError(
+          'EventBridge bus insights',
+          entries.map((e) => ({ insightId: e.Detail.InsightId, code, message: 'no', retryable })),
+        );
+      }
+      delivered.push(...entries);
+    },
+  };
+  return {
+    publisher,
+    delivered,
+    refuse: (failure: { code: string; retryable: boolean }) => (next = failure),
+  };
+}
+
 const config = { ...SCHEDULED_DETECT_DEFAULTS, historyDays: 1, lagMinutes: 0 };
 const date = (i: number) => new Date(at(i) * 1000);
 
@@ -128,29 +152,10 @@ describe('runScheduledDetect', () => {
 
   it('keeps events the destination refuses for good aside and goes on; a failure that may pass keeps the outbox', async () => {
     const engine = bucketEngine(buckets);
-    const delivered: InsightEntry[] = [];
-    let refuse: { code: string; retryable: boolean } | undefined;
-    const publisher: InsightPublisher = {
-      async publish(entries) {
-        if (refuse) {
-          const { code, retryable } = refuse;
-          refuse = undefined;
-          throw new PublishError(
-            'EventBridge bus insights',
-            entries.map((e) => ({
-              insightId: e.Detail.InsightId,
-              code,
-              message: 'no',
-              retryable,
-            })),
-          );
-        }
-        delivered.push(...entries);
-      },
-    };
+    const { publisher, delivered, refuse } = refusingPublisher();
     await runScheduledDetect({ engine, store, publisher }, config, date(25));
     // The opening (bucket 31) is refused for good, as malformed: kept aside, and detection goes on.
-    refuse = { code: 'MalformedDetail', retryable: false };
+    refuse({ code: 'MalformedDetail', retryable: false });
     const refusedRun = await runScheduledDetect({ engine, store, publisher }, config, date(33));
     expect(refusedRun).toMatchObject({ opened: 1 });
     const keys: string[] = [];
@@ -168,7 +173,7 @@ describe('runScheduledDetect', () => {
       { code: 'ThrottlingException', retryable: true },
       { code: 'AccessDeniedException', retryable: false },
     ]) {
-      refuse = failure;
+      refuse(failure);
       await expect(runScheduledDetect({ engine, store, publisher }, config, date(60))).rejects.toThrow(
         PublishError,
       );
@@ -176,6 +181,25 @@ describe('runScheduledDetect', () => {
     const next = await runScheduledDetect({ engine, store, publisher }, config, date(61));
     expect(next.redelivered).toBe(1);
     expect(delivered.map((e) => e.Detail.State)).toEqual(['CLOSED']);
+  });
+
+  it('sets aside an outbox entry the bus refuses for what it is, and does not count it as redelivered', async () => {
+    const engine = bucketEngine(buckets);
+    const { publisher, delivered, refuse } = refusingPublisher();
+    await runScheduledDetect({ engine, store, publisher }, config, date(25));
+    refuse({ code: 'AccessDeniedException', retryable: false });
+    await expect(runScheduledDetect({ engine, store, publisher }, config, date(33))).rejects.toThrow(
+      PublishError,
+    );
+    refuse({ code: 'MalformedDetail', retryable: false });
+    const next = await runScheduledDetect({ engine, store, publisher }, config, date(34));
+    expect(next).toMatchObject({ redelivered: 0, from: at(33), to: at(34) });
+    expect(delivered).toEqual([]);
+    const keys: string[] = [];
+    for await (const key of store.list(REJECTED_EVENTS_PREFIX)) keys.push(key);
+    expect(keys).toEqual([
+      `${REJECTED_EVENTS_PREFIX}${date(34).toISOString().replaceAll(':', '-')}-outbox.json`,
+    ]);
   });
 
   it('writes the state once in a run that decides nothing, and twice (outbox, then cleared) in one that does', async () => {
