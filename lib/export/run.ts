@@ -241,20 +241,13 @@ async function retryUnprocessed(context: UnitContext, ids: readonly string[]): P
   const { report } = context;
   const asked = ids.slice(0, context.options.maxTracesPerUnit ?? MAX_TRACES_PER_UNIT);
   if (asked.length === 0 || shouldStop(context.options)) return;
-  const before = {
-    exported: report.tracesExported,
-    windows: report.windows,
-    scanned: report.summariesScanned,
-  };
+  const before = report.tracesExported;
   await exportListed(
     context,
     new Map(asked.map((id) => [id, { id, revision: 0, startTime: traceIdEpochSeconds(id) }])),
   );
-  // Not a window, and nothing was listed.
-  report.windows = before.windows;
-  report.summariesScanned = before.scanned;
   report.retried.asked = asked.length;
-  report.retried.exported = report.tracesExported - before.exported;
+  report.retried.exported = report.tracesExported - before;
 }
 
 /**
@@ -296,8 +289,9 @@ interface UnitContext {
 /**
  * Whether a window of `traces` traces to fetch would, at the run's pace so far, end past `stopAt`: begun, it
  * would be cut off by the Lambda's timeout, leaving the lease held for its time to live and the window to
- * do again. (A unit of 5,000 traces against X-Ray's read quota takes minutes, more than the margin the
- * deadline leaves.) The run's first window always goes ahead, so every run makes progress.
+ * do again. (At 5 BatchGetTraces calls a second, xray-local's default quota, a unit of 5,000 traces takes
+ * over 3 minutes, more than the margin the deadline leaves; AWS's own quota is not checked here.) The
+ * run's first window always goes ahead, so every run makes progress.
  */
 function wouldOverrun(context: UnitContext, traces: number): boolean {
   const { pace, options } = context;
@@ -399,7 +393,9 @@ async function exportWindows(
         const stoppedAt = await exportWindows(context, halves, timeRangeType, reached);
         if (stoppedAt !== undefined) return stoppedAt;
       } else {
+        context.report.summariesScanned += listing.refs.size;
         if ((await exportListed(context, listing.refs)) === 'not begun') return isoOf(window.from);
+        context.report.windows++;
         await reached(window);
       }
       done?.(index, window);
@@ -414,7 +410,8 @@ async function exportWindows(
 /**
  * Exports a listed window that fits one unit: its new and changed traces, fetched, converted and merged into
  * their hour files. (By update time, a trace updated in both halves of a split window is fetched once: the
- * second listing finds its revision already in the lake.)
+ * second listing finds its revision already in the lake.) `'not begun'` when, at the run's pace, its fetches
+ * would end past the deadline (see {@link wouldOverrun}): nothing of it is done.
  */
 async function exportListed(
   context: UnitContext,
@@ -422,8 +419,6 @@ async function exportListed(
 ): Promise<'not begun' | undefined> {
   const { deps, fetchOptions, stats, report } = context;
   const started = Date.now();
-  report.windows++;
-  report.summariesScanned += refs.size;
   if (refs.size === 0) return;
 
   // Only new traces and traces whose revision moved are fetched: API calls stay at one BatchGetTraces per
@@ -438,10 +433,7 @@ async function exportListed(
       current.set(id, revision);
   }
   const wanted = [...refs.values()].filter((ref) => (current.get(ref.id) ?? -1) < ref.revision);
-  if (wouldOverrun(context, wanted.length)) {
-    report.windows--;
-    return 'not begun';
-  }
+  if (wouldOverrun(context, wanted.length)) return 'not begun';
   report.tracesAlreadyCurrent += refs.size - wanted.length;
   if (wanted.length === 0) return;
 

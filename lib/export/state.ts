@@ -132,14 +132,15 @@ export async function readUnprocessed(
     store,
     UNPROCESSED_KEY,
     object.body,
-    (u) =>
-      typeof u.traces !== 'object' || u.traces === null || Array.isArray(u.traces)
-        ? 'has no "traces" object'
-        : Object.keys(u.traces).find((id) => !isTraceId(id)) !== undefined
-          ? `has ${JSON.stringify(Object.keys(u.traces).find((id) => !isTraceId(id)))}, which is not a trace id`
-          : Object.values(u.traces).every((since) => typeof since === 'string')
-            ? undefined
-            : 'has a trace whose value is not an ISO time',
+    (u) => {
+      if (typeof u.traces !== 'object' || u.traces === null || Array.isArray(u.traces))
+        return 'has no "traces" object';
+      const bad = Object.keys(u.traces).find((id) => !isTraceId(id));
+      if (bad !== undefined) return `has ${JSON.stringify(bad)}, which is not a trace id`;
+      if (!Object.values(u.traces).every((since) => typeof since === 'string'))
+        return 'has a trace whose value is not an ISO time';
+      return undefined;
+    },
     UNPROCESSED_REMEDY,
   );
   return { traces: value.traces, etag: object.etag };

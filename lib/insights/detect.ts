@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
@@ -1448,7 +1448,7 @@ function failures(b: Bucket | undefined, c: number): number {
 
 /** Stable across replays and restarts: the same incident always has the same id. */
 function insightId(service: string, category: string, start: number): string {
-  return createHash('sha256').update(`${service}\u0000${category}\u0000${start}`).digest('hex').slice(0, 32);
+  return hexDigest('sha256', `${service}\u0000${category}\u0000${start}`).slice(0, 32);
 }
 
 /**

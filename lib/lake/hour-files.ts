@@ -35,8 +35,9 @@ export const KEEP_ROW_GROUP_ROWS = { traces: 2_000, segments: 20_000 } as const;
  * Pauses (ms) before re-reading an hour whose two files disagree, before taking it for the leftovers of a
  * run stopped between its writes. A writer puts the segments file, then the traces file: read between the
  * two, its segments look like orphans, and dropping them while its traces write lands after ours would
- * keep its traces without their segments. One traces write is well under the 5 s these add up to (the
- * SDK's own retries included); a run that really stopped costs them once, at the next write to its hour.
+ * keep its traces without their segments. These add up to 5 s, meant to outlast one traces write (not
+ * measured against S3); a writer stalled longer can still lose its segments so. A run that really stopped
+ * costs them once, at the next write to its hour.
  */
 export const TORN_HOUR_WAITS_MS = [250, 750, 1_500, 2_500] as const;
 
@@ -192,14 +193,15 @@ async function mergeOne(
         bytesWritten: 0,
         conflicts,
       };
-    // Torn (see TORN_HOUR_WAITS_MS): read again before planMerge drops the segments file's orphans.
-    const indexed = index.reduce((sum, row) => sum + row.segment_count, 0);
-    if ((segmentsFile?.rows ?? 0) !== indexed && waited < tornWaitsMs.length) {
+    // The segments file holds exactly the traces file's traces when its rows add up to their segment
+    // counts. Torn (see TORN_HOUR_WAITS_MS): read again before planMerge drops the segments file's orphans.
+    const consistent = (segmentsFile?.rows ?? 0) === index.reduce((sum, row) => sum + row.segment_count, 0);
+    if (!consistent && waited < tornWaitsMs.length) {
       await new Promise((resolve) => setTimeout(resolve, tornWaitsMs[waited++]));
       continue;
     }
     const replaced = new Set(replacing.map((rows) => rows.trace.trace_id));
-    const plan = await planMerge(tracesFile, segmentsFile, index, existing, replaced, keepRows, () =>
+    const plan = await planMerge(tracesFile, segmentsFile, consistent, existing, replaced, keepRows, () =>
       reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
     );
 
@@ -261,7 +263,8 @@ interface TablePlan {
 async function planMerge(
   tracesFile: ParquetFile | undefined,
   segmentsFile: ParquetFile | undefined,
-  index: readonly { trace_id: string; segment_count: number }[],
+  /** Whether the segments file's rows add up to the traces file's segment counts. */
+  consistent: boolean,
   existing: ReadonlyMap<string, { row: number }>,
   replaced: ReadonlySet<string>,
   keepRows: { traces: number; segments: number },
@@ -271,11 +274,8 @@ async function planMerge(
   const everything = (file: ParquetFile | undefined): TablePlan => ({
     rewrite: file ? file.groupRows.map((_, g) => g) : [],
   });
-  // The segments file holds exactly the traces file's traces when its rows add up to their segment counts.
-  // They do not after a run stopped between the two writes (segments go first): then everything is
+  // Files that disagree after a run stopped between its two writes (segments go first): everything is
   // re-encoded, which drops the segments of traces the traces file lacks, as every merge once did.
-  const segmentRows = index.reduce((sum, row) => sum + row.segment_count, 0);
-  const consistent = (segmentsFile?.rows ?? 0) === segmentRows;
   if (!consistent || !tracesFile || !segmentsFile || !keepable(tracesFile) || !keepable(segmentsFile))
     return { traces: everything(tracesFile), segments: everything(segmentsFile) };
 

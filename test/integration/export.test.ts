@@ -25,6 +25,8 @@ import { segment } from '../helpers/segments.js';
 const FROM = Date.UTC(2026, 10, 21, 9, 30) / 1000;
 const TO = FROM + 90 * 60; // 90 minutes across an hour boundary
 const quick = { baseDelayMs: 1, maxDelayMs: 20 };
+/** A run to the live edge over the range, 100 traces a unit: the first half hour (~360) splits into parts. */
+const splitLive = { from: FROM, to: TO, advanceCheckpoint: true, maxTracesPerUnit: 100 };
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 async function lakeRows(store: ObjectStore) {
@@ -162,14 +164,8 @@ describe('export from xray-local into a folder lake', () => {
     const reference = await freshStore();
     await exportRange({ source, store: reference }, { from: FROM, to: TO });
 
-    // 100 traces a unit: the first half hour (~360 traces) splits into parts of a few minutes.
     const store = await freshStore();
-    const options: Parameters<typeof exportRange>[1] = {
-      from: FROM,
-      to: TO,
-      advanceCheckpoint: true,
-      maxTracesPerUnit: 100,
-    };
+    const options: Parameters<typeof exportRange>[1] = { ...splitLive };
     // The deadline passes as the first part's traces file is written.
     const timed = afterTracesWrite(store, () => (options.stopAt = 0));
     const stopped = await exportRange({ source, store: timed }, options);
@@ -181,10 +177,7 @@ describe('export from xray-local into a folder lake', () => {
     expect(exported.length).toBeGreaterThan(0);
     expect(exported.every((t) => t.start_time < reached * 1000)).toBe(true);
 
-    await exportRange(
-      { source, store },
-      { from: reached, to: TO, advanceCheckpoint: true, maxTracesPerUnit: 100 },
-    );
+    await exportRange({ source, store }, { ...splitLive, from: reached });
     expect(await content(store)).toEqual(await content(reference));
     expect((await readCheckpoint(store))?.position).toBe(TO);
   });
@@ -200,10 +193,7 @@ describe('export from xray-local into a folder lake', () => {
     };
     const store = await freshStore();
     const options: Parameters<typeof exportRange>[1] = {
-      from: FROM,
-      to: TO,
-      advanceCheckpoint: true,
-      maxTracesPerUnit: 100,
+      ...splitLive,
       fetch: { ...quick, initialConcurrency: 1, maxConcurrency: 1 },
     };
     // Once the first part is written, 1 s is left: enough to list the next part, not to fetch it.
