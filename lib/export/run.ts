@@ -114,6 +114,11 @@ export interface RunReport {
   filesWritten: number;
   bytesWritten: number;
   writeConflicts: number;
+  /**
+   * Traces taken out of the hour they were in because their start time, and so their hour, moved: a root
+   * segment that arrived late, before the hour the trace was first exported in (each is in its new hour).
+   */
+  tracesMoved: number;
   checkpoint: string | null;
   /** Set when the run stopped at its deadline before `to`: where the next run picks up. */
   stoppedAt?: string;
@@ -167,6 +172,7 @@ export async function exportRange(
     filesWritten: 0,
     bytesWritten: 0,
     writeConflicts: 0,
+    tracesMoved: 0,
     checkpoint: null,
     seconds: 0,
   };
@@ -458,6 +464,7 @@ async function exportListed(
   report.filesWritten += merged.filesWritten;
   report.bytesWritten += merged.bytesWritten;
   report.writeConflicts += merged.conflicts;
+  report.tracesMoved += merged.moved;
   context.pace ??= { ms: 0, traces: 0 };
   context.pace.ms += Date.now() - started;
   context.pace.traces += wanted.length;

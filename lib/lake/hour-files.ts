@@ -69,6 +69,8 @@ export interface MergeResult {
   bytesWritten: number;
   /** Conditional writes lost to another writer and redone. */
   conflicts: number;
+  /** Traces taken out of an hour they were written to before their start time moved (see {@link formerPartitions}). */
+  moved: number;
 }
 
 /** Adds one merge's counts into a running total. */
@@ -106,7 +108,8 @@ async function reading<T>(store: ObjectStore, key: string, read: () => T | Promi
  * Merges traces into their hour files (read, merge, conditional write). A trace replaces the rows the lake
  * has for it only when its revision is newer, so re-running any window changes nothing and late segments
  * arrive as a newer revision. Segments are written before traces: a run stopped between the two leaves
- * the traces file at the old revision, so the next run rewrites both.
+ * the traces file at the old revision, so the next run rewrites both. A trace whose start time moved to
+ * another hour since it was written (a late root) is taken out of its old hour first.
  */
 export async function mergeIntoHourFiles(
   store: ObjectStore,
@@ -121,8 +124,56 @@ export async function mergeIntoHourFiles(
   } = {},
 ): Promise<MergeResult> {
   const { shards = 1, keepRowGroupRows = KEEP_ROW_GROUP_ROWS, tornWaitsMs = TORN_HOUR_WAITS_MS } = options;
-  const groups = new Map<string, { partition: string; shard: number; traces: TraceRows[] }>();
+  const total = emptyResult();
+  // The newest offered revision of each trace: two revisions of one trace in a batch can start in different
+  // hours, and each written to its own would leave the trace in both.
+  const newest = new Map<string, TraceRows>();
   for (const rows of traces) {
+    const previous = newest.get(rows.trace.trace_id);
+    if (!previous || rows.trace.revision > previous.trace.revision) newest.set(rows.trace.trace_id, rows);
+  }
+  const offered = [...newest.values()];
+  // First the traces whose start moved out of an hour are taken out of it, then they are written to their
+  // new hour. Stopped between the two, a run leaves such a trace in neither, and the run again (which lists
+  // its window again, the checkpoint not having moved) finds it missing and writes it; the other order would
+  // leave it in both, and the run again, finding it current in its new hour, would fetch nothing.
+  const former = new Map<string, { partition: string; shard: number; removals: Map<string, number> }>();
+  for (const rows of offered) {
+    const { trace_id: id, revision } = rows.trace;
+    for (const partition of formerPartitions(rows)) {
+      const shard = shardOf(id, shards);
+      const key = `${partition}#${shard}`;
+      const entry = former.get(key) ?? { partition, shard, removals: new Map<string, number>() };
+      former.set(key, entry);
+      entry.removals.set(id, revision);
+    }
+  }
+  const newerElsewhere = new Set<string>();
+  for (const { partition, shard, removals } of former.values()) {
+    // Nearly always the trace was never there: the traces file's ids tell, without the segments file.
+    const there = await readRevisions(store, partition, shard);
+    if (![...removals.keys()].some((id) => there.has(id))) continue;
+    const { result, newer } = await mergeOne(
+      store,
+      partition,
+      shard,
+      [],
+      removals,
+      keepRowGroupRows,
+      tornWaitsMs,
+    );
+    addMergeResult(total, result);
+    for (const id of newer) newerElsewhere.add(id);
+  }
+
+  const groups = new Map<string, { partition: string; shard: number; traces: TraceRows[] }>();
+  for (const rows of offered) {
+    // The lake has this trace at this revision or newer in another hour (a later revision whose start is
+    // there): this one is stale, and writing it would put the trace in two hours.
+    if (newerElsewhere.has(rows.trace.trace_id)) {
+      total.unchanged++;
+      continue;
+    }
     const partition = partitionOf(rows.trace.start_time).path;
     const shard = shardOf(rows.trace.trace_id, shards);
     const key = `${partition}#${shard}`;
@@ -130,39 +181,68 @@ export async function mergeIntoHourFiles(
     groups.set(key, group);
     group.traces.push(rows);
   }
-  const total: MergeResult = {
-    written: 0,
-    segments: 0,
-    unchanged: 0,
-    filesWritten: 0,
-    bytesWritten: 0,
-    conflicts: 0,
-  };
   for (const group of groups.values()) {
-    addMergeResult(
-      total,
-      await mergeOne(store, group.partition, group.shard, group.traces, keepRowGroupRows, tornWaitsMs),
+    const { result } = await mergeOne(
+      store,
+      group.partition,
+      group.shard,
+      group.traces,
+      new Map(),
+      keepRowGroupRows,
+      tornWaitsMs,
     );
+    addMergeResult(total, result);
   }
   return total;
 }
 
+const emptyResult = (): MergeResult => ({
+  written: 0,
+  segments: 0,
+  unchanged: 0,
+  filesWritten: 0,
+  bytesWritten: 0,
+  conflicts: 0,
+  moved: 0,
+});
+
+/**
+ * The hours other than its own in which earlier revisions of a trace may have been written. A trace's start
+ * time (its partition, DESIGN.md) is its root segment's, or its earliest document's while the root has not
+ * arrived; so a root arriving late moves it, across an hour boundary now and then, and without this the
+ * trace would stay in its old hour as well as its new one. Documents are only ever added to a trace, so
+ * every earlier start is the start of one of this revision's rows: the hours of those are all the places
+ * it can have been. For nearly every trace that is its own hour alone, and nothing is read.
+ */
+function formerPartitions(rows: TraceRows): string[] {
+  const own = Math.floor(rows.trace.start_time / HOUR_MS);
+  let hours: Set<number> | undefined;
+  for (const segment of rows.segments) {
+    const hour = Math.floor(segment.start_time / HOUR_MS);
+    if (hour !== own) (hours ??= new Set()).add(hour);
+  }
+  return hours ? [...hours].map((hour) => partitionOf(hour * HOUR_MS).path) : [];
+}
+const HOUR_MS = 3_600_000;
+
+/**
+ * One hour file's read-merge-write: `incoming` traces replace older revisions of themselves, and the traces
+ * of `removals` (id → the revision written elsewhere) are taken out where the file holds an older revision.
+ * `newer`: the ids of `removals` the file holds at that revision or newer.
+ */
 async function mergeOne(
   store: ObjectStore,
   partition: string,
   shard: number,
   incoming: readonly TraceRows[],
+  removals: ReadonlyMap<string, number>,
   keepRows: { traces: number; segments: number },
   tornWaitsMs: readonly number[],
-): Promise<MergeResult> {
+): Promise<{ result: MergeResult; newer: string[] }> {
   const tracesKey = partKey('traces', partition, shard);
   const segmentsKey = partKey('segments', partition, shard);
-  // The newest offered revision of each trace (a batch may carry a trace twice).
-  const offered = new Map<string, TraceRows>();
-  for (const rows of incoming) {
-    const previous = offered.get(rows.trace.trace_id);
-    if (!previous || rows.trace.revision > previous.trace.revision) offered.set(rows.trace.trace_id, rows);
-  }
+  // One revision of each trace (mergeIntoHourFiles kept the newest).
+  const offered = new Map(incoming.map((rows) => [rows.trace.trace_id, rows]));
 
   let conflicts = 0;
   let waited = 0;
@@ -184,15 +264,14 @@ async function mergeOne(
       const current = existing.get(rows.trace.trace_id);
       return !current || rows.trace.revision > current.revision;
     });
-    if (replacing.length === 0)
-      return {
-        written: 0,
-        segments: 0,
-        unchanged: offered.size,
-        filesWritten: 0,
-        bytesWritten: 0,
-        conflicts,
-      };
+    const removing: string[] = [];
+    const newer: string[] = [];
+    for (const [id, revision] of removals) {
+      const current = existing.get(id);
+      if (current) (current.revision < revision ? removing : newer).push(id);
+    }
+    if (replacing.length === 0 && removing.length === 0)
+      return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
     // The segments file holds exactly the traces file's traces when its rows add up to their segment
     // counts. Torn (see TORN_HOUR_WAITS_MS): read again before planMerge drops the segments file's orphans.
     const consistent = (segmentsFile?.rows ?? 0) === index.reduce((sum, row) => sum + row.segment_count, 0);
@@ -200,7 +279,7 @@ async function mergeOne(
       await new Promise((resolve) => setTimeout(resolve, tornWaitsMs[waited++]));
       continue;
     }
-    const replaced = new Set(replacing.map((rows) => rows.trace.trace_id));
+    const replaced = new Set([...replacing.map((rows) => rows.trace.trace_id), ...removing]);
     const plan = await planMerge(tracesFile, segmentsFile, consistent, existing, replaced, keepRows, () =>
       reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
     );
@@ -235,12 +314,16 @@ async function mergeOne(
       await store.put(segmentsKey, segmentsBody, { ifMatch: segmentsObject?.etag ?? null });
       await store.put(tracesKey, tracesBody, { ifMatch: tracesObject?.etag ?? null });
       return {
-        written: replacing.length,
-        segments: replacing.reduce((sum, rows) => sum + rows.segments.length, 0),
-        unchanged: offered.size - replacing.length,
-        filesWritten: 2,
-        bytesWritten: segmentsBody.byteLength + tracesBody.byteLength,
-        conflicts,
+        result: {
+          written: replacing.length,
+          segments: replacing.reduce((sum, rows) => sum + rows.segments.length, 0),
+          unchanged: offered.size - replacing.length,
+          filesWritten: 2,
+          bytesWritten: segmentsBody.byteLength + tracesBody.byteLength,
+          conflicts,
+          moved: removing.length,
+        },
+        newer,
       };
     } catch (error) {
       if (!(error instanceof PreconditionFailedError) || attempt >= MERGE_ATTEMPTS) throw error;

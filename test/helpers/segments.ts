@@ -22,6 +22,23 @@ export function segment(overrides: Partial<SegmentDocument> = {}): SegmentDocume
   };
 }
 
+/**
+ * A trace across an hour boundary (epoch seconds): a root segment 0.3 s before it, and a worker segment the
+ * root calls 0.2 s after it. Sent first, the worker alone starts the trace in the later hour; its root,
+ * arriving late, moves the start into the hour before.
+ */
+export function acrossTheHour(boundary: number): { root: SegmentDocument; worker: SegmentDocument } {
+  const root = segment({ start_time: boundary - 0.3, end_time: boundary + 1 });
+  const worker = segment({
+    trace_id: root.trace_id,
+    name: 'worker',
+    parent_id: root.id,
+    start_time: boundary + 0.2,
+    end_time: boundary + 0.8,
+  });
+  return { root, worker };
+}
+
 /** An embedded subsegment. */
 export function subsegment(overrides: Partial<Subsegment> = {}): Subsegment {
   const start = overrides.start_time ?? Date.now() / 1000 - 60;

@@ -20,7 +20,7 @@ import { traceIdEpochSeconds } from '../../lib/xray/ids.js';
 import type { TraceSource } from '../../lib/xray/source.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
-import { segment } from '../helpers/segments.js';
+import { acrossTheHour, segment } from '../helpers/segments.js';
 
 const FROM = Date.UTC(2026, 10, 21, 9, 30) / 1000;
 const TO = FROM + 90 * 60; // 90 minutes across an hour boundary
@@ -386,6 +386,56 @@ describe('export from xray-local into a folder lake', () => {
         segment_count: 2,
       });
       expect(segments.map((s) => s.service).sort()).toEqual(['api', 'worker']);
+    } finally {
+      await late.service.stop();
+    }
+  });
+
+  it('keeps a trace once when its late root moves its start into the hour before the one it was exported in', async () => {
+    const late = await startLocalXRay();
+    try {
+      const client = xrayClient(late.endpoint);
+      const boundary = Math.floor(Date.now() / 3_600_000 - 2) * 3600;
+      const { root, worker } = acrossTheHour(boundary);
+      // The worker's segment arrives first: the trace starts at the worker, after the hour boundary.
+      await client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(worker)] }));
+      const store = await freshStore();
+      const lateSource = new XRayTraceSource(xrayClient(late.endpoint));
+      await exportRange({ source: lateSource, store }, { from: boundary - 60, to: boundary + 60 });
+      const hourOf = async () => {
+        const keys: string[] = [];
+        for await (const key of store.list('traces/')) keys.push(key);
+        return keys.map((key) => key.split('/')[2]);
+      };
+      expect(await hourOf()).toEqual([`hour=${iso(boundary).slice(11, 13)}`]);
+
+      await client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(root)] }));
+      client.destroy();
+      const now = Date.now() / 1000;
+      const report = await exportRange(
+        { source: lateSource, store },
+        { from: now - 60, to: now, revisit: { from: now - 6 * 3600, to: now + 1 } },
+      );
+      expect(report).toMatchObject({ tracesExported: 1, tracesMoved: 1 });
+      const { traces, segments } = await lakeRows(store);
+      expect(traces).toHaveLength(1);
+      expect(traces[0]).toMatchObject({
+        trace_id: root.trace_id,
+        revision: 2,
+        start_time: (boundary - 0.3) * 1000,
+      });
+      expect(segments.map((s) => s.service).sort()).toEqual(['api', 'worker']);
+      // The hour before holds it; the hour it left is written without it (an empty file: no rows above).
+      expect((await hourOf()).sort()).toEqual(
+        [boundary - 3600, boundary].map((hour) => `hour=${iso(hour).slice(11, 13)}`).sort(),
+      );
+      // Run again: nothing is fetched, nothing moves.
+      const again = await exportRange(
+        { source: lateSource, store },
+        { from: now - 60, to: now, revisit: { from: now - 6 * 3600, to: now + 1 } },
+      );
+      expect(again).toMatchObject({ tracesExported: 0, tracesMoved: 0 });
+      expect((await lakeRows(store)).traces).toHaveLength(1);
     } finally {
       await late.service.stop();
     }

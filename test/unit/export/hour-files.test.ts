@@ -9,7 +9,7 @@ import { assembleTrace } from '../../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../../lib/xray/summary.js';
 import type { SegmentDocument } from '../../../lib/xray/types.js';
 import { groupBytes } from '../../helpers/parquet.js';
-import { segment } from '../../helpers/segments.js';
+import { acrossTheHour, segment } from '../../helpers/segments.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const START = Date.UTC(2026, 10, 20, 10, 15) / 1000;
@@ -279,6 +279,83 @@ describe('mergeIntoHourFiles', () => {
       `cannot read the lake file ${lake.location}/${segmentsKey}`,
     );
     expect(Buffer.from((await lake.get(segmentsKey))!.body)).toEqual(Buffer.from(garbled));
+  });
+
+  describe('a trace whose start moves to another hour', () => {
+    const BOUNDARY = Date.UTC(2026, 10, 20, 11) / 1000;
+    const HOUR_11 = 'dt=2026-11-20/hour=11';
+    const idsIn = async (lake: ObjectStore, table: 'traces' | 'segments', partition: string) => {
+      const object = await lake.get(partKey(table, partition, 0));
+      return object ? (await decodeParquet(table, object.body)).map((row) => row.trace_id) : [];
+    };
+
+    it('is taken out of the hour it was in when its late root moves it to the hour before', async () => {
+      const lake = await store();
+      const { root, worker } = acrossTheHour(BOUNDARY);
+      const neighbour = trace(BOUNDARY + 60);
+      await mergeIntoHourFiles(lake, [rowsOf([worker], 1), rowsOf(neighbour, 1)]);
+      expect(await idsIn(lake, 'traces', HOUR_11)).toEqual([root.trace_id, neighbour[0]!.trace_id]);
+
+      const result = await mergeIntoHourFiles(lake, [rowsOf([root, worker], 2)]);
+      expect(result).toMatchObject({ written: 1, moved: 1, segments: 2 });
+      expect(await idsIn(lake, 'traces', PARTITION)).toEqual([root.trace_id]);
+      expect(await idsIn(lake, 'segments', PARTITION)).toEqual([root.trace_id, root.trace_id]);
+      // The hour it left keeps its other traces, and none of its rows.
+      expect(await idsIn(lake, 'traces', HOUR_11)).toEqual([neighbour[0]!.trace_id]);
+      expect(await idsIn(lake, 'segments', HOUR_11)).toEqual(neighbour.map(() => neighbour[0]!.trace_id));
+    });
+
+    it('is in neither hour after a run stopped between the two writes, and in one after the run again', async () => {
+      const inner = await store();
+      const { root, worker } = acrossTheHour(BOUNDARY);
+      await mergeIntoHourFiles(inner, [rowsOf([worker], 1)]);
+      // The run dies writing the trace's new hour, after taking it out of its old one.
+      const dying = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+        if (key.includes('hour=10')) throw new Error('killed');
+        return inner.put(key, body, options);
+      });
+      await expect(mergeIntoHourFiles(dying, [rowsOf([root, worker], 2)])).rejects.toThrow('killed');
+      expect(await idsIn(inner, 'traces', HOUR_11)).toEqual([]);
+      // Missing everywhere, it is fetched and merged again by the run again.
+      expect(await mergeIntoHourFiles(inner, [rowsOf([root, worker], 2)])).toMatchObject({
+        written: 1,
+        moved: 0,
+      });
+      expect(await idsIn(inner, 'traces', PARTITION)).toEqual([root.trace_id]);
+      expect(await idsIn(inner, 'traces', HOUR_11)).toEqual([]);
+    });
+
+    it('is not written to a second hour when the lake holds it at a newer revision in another', async () => {
+      const lake = await store();
+      const { root, worker } = acrossTheHour(BOUNDARY);
+      await mergeIntoHourFiles(lake, [rowsOf([worker], 3)]);
+      const result = await mergeIntoHourFiles(lake, [rowsOf([root, worker], 2)]);
+      expect(result).toMatchObject({ written: 0, moved: 0, unchanged: 1, filesWritten: 0 });
+      expect(await lake.get(partKey('traces', PARTITION, 0))).toBeUndefined();
+      expect(await readRevisions(lake, HOUR_11, 0)).toEqual(new Map([[root.trace_id, 3]]));
+    });
+
+    it('lands in one hour when a batch carries two of its revisions that start in different hours', async () => {
+      const lake = await store();
+      const { root, worker } = acrossTheHour(BOUNDARY);
+      await mergeIntoHourFiles(lake, [rowsOf([root, worker], 2), rowsOf([worker], 1)]);
+      expect(await readRevisions(lake, PARTITION, 0)).toEqual(new Map([[root.trace_id, 2]]));
+      expect(await lake.get(partKey('traces', HOUR_11, 0))).toBeUndefined();
+    });
+
+    it('reads no other hour for a trace whose rows all start in its own', async () => {
+      const inner = await store();
+      const reads: string[] = [];
+      const watched: ObjectStore = {
+        ...withPut(inner, (key, body, options) => inner.put(key, body, options)),
+        get: (key) => {
+          reads.push(key);
+          return inner.get(key);
+        },
+      };
+      await mergeIntoHourFiles(watched, [rowsOf(trace(START), 1)]);
+      expect(reads.every((key) => key.includes(PARTITION))).toBe(true);
+    });
   });
 
   it('spreads traces over shards by a stable hash of their id', () => {
