@@ -68,6 +68,36 @@ export interface Edge {
   callee: string;
 }
 
+/**
+ * An edge series' name (`edgeSeries`): `caller -> callee`. X-Ray takes only letters, numbers, whitespace and
+ * `_ . : / % & # = + \ - @` in a segment's name
+ * (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html), so no service's name
+ * holds a `>`, and none reads as an edge.
+ */
+export const EDGE_SERIES_SEPARATOR = ' -> ';
+
+/** The series name of an edge (see {@link EDGE_SERIES_SEPARATOR}). */
+export function edgeSeriesName(edge: Edge): string {
+  return `${edge.caller}${EDGE_SERIES_SEPARATOR}${edge.callee}`;
+}
+
+/** The edge a series name stands for, or undefined for a service's. */
+export function edgeOfSeries(name: string): Edge | undefined {
+  const at = name.indexOf(EDGE_SERIES_SEPARATOR);
+  if (at < 0) return undefined;
+  return { caller: name.slice(0, at), callee: name.slice(at + EDGE_SERIES_SEPARATOR.length) };
+}
+
+const ROOT_EDGES = new WeakMap<InsightEntry, Edge>();
+
+/**
+ * The edge an event's insight is rooted at, when its root cause is one caller's calls (`edgeSeries`) rather
+ * than a service as a whole; undefined otherwise, and for an event read back from JSON.
+ */
+export function rootEdge(entry: InsightEntry): Edge | undefined {
+  return ROOT_EDGES.get(entry);
+}
+
 export const BUCKET_SECONDS = 300;
 const DAY = 86_400;
 
@@ -623,6 +653,8 @@ export class Detector {
   private readonly heldNoiseCritical: number;
   /** Whether the latency noise model judges the p95 (`latencyNoiseModel`). */
   private readonly noiseModel: boolean;
+  /** Whether series named as edges are edges (`edgeSeries`). */
+  private readonly edgeSeries: boolean;
 
   constructor(
     private readonly options: DetectorSettings = {},
@@ -654,6 +686,7 @@ export class Detector {
     this.noiseCritical = noiseCritical(this.detector.latencyNoiseAlpha);
     this.heldNoiseCritical = noiseCritical(this.held.latencyNoiseAlpha);
     this.noiseModel = this.detector.latencyNoiseModel === 1;
+    this.edgeSeries = this.detector.edgeSeries === 1;
     this.noise = new FleetArray(this.noiseModel ? noiseStateSize(this.detector) : 0);
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
     if (state) this.restore(state, Object.entries(state.services));
@@ -1284,10 +1317,14 @@ export class Detector {
       : `${primary.category.toLowerCase()} rate ${(100 * verdict.observed).toFixed(1)}% against an expected at most ${(100 * verdict.expectedHigh).toFixed(2)}%`;
     const services = this.rankedServices(incident);
     const others = services.filter((s) => s !== incident.root);
-    const named = others.slice(0, EVENT_SERVICES_MAX.summary).join(', ');
+    const named = others
+      .slice(0, EVENT_SERVICES_MAX.summary)
+      .map((s) => this.label(s))
+      .join(', ');
     const more = others.length - EVENT_SERVICES_MAX.summary;
     const also = others.length ? `; also anomalous: ${named}${more > 0 ? ` and ${more} more` : ''}` : '';
-    const summary = `${incident.root}: ${what}${also}`;
+    const root = this.label(incident.root);
+    const summary = `${root}: ${what}${also}`;
     const impact = (m: Member) => ({
       FaultCount: m.failures,
       OkCount: Math.max(0, m.requests - m.failures),
@@ -1306,10 +1343,10 @@ export class Detector {
     );
     const event = {
       opened: `Insight opened: ${summary}`,
-      root: `Root cause is now ${incident.root}: ${summary}`,
+      root: `Root cause is now ${root}: ${summary}`,
       spread: `Insight spread: ${summary}`,
       impact: `Impact changed: ${summary}`,
-      closed: `Insight closed: ${incident.root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
+      closed: `Insight closed: ${root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
     }[why];
     const result: InsightEntry = {
       Source: this.options.source ?? INSIGHT_SOURCE,
@@ -1322,10 +1359,11 @@ export class Detector {
         Summary: summary,
         StartTime: iso(incident.start),
         ...(state === 'CLOSED' && { EndTime: iso(end) }),
-        RootCauseServiceId: { Name: incident.root },
+        // An edge's insight is rooted at the service its calls go to (the Summary names the caller).
+        RootCauseServiceId: { Name: this.serviceOf(incident.root) },
         ClientRequestImpactStatistics: impact(client),
         RootCauseServiceRequestImpactStatistics: impact(primary),
-        TopAnomalousServices: services
+        TopAnomalousServices: [...new Set(services.map((series) => this.serviceOf(series)))]
           .slice(0, 1 + EVENT_SERVICES_MAX.top)
           .map((name) => ({ ServiceId: { Name: name } })),
         Event: { EventTime: iso(t), Summary: event },
@@ -1334,6 +1372,8 @@ export class Detector {
       },
     };
     KINDS.set(result, why);
+    const edge = this.edgeSeries ? edgeOfSeries(incident.root) : undefined;
+    if (edge) ROOT_EDGES.set(result, edge);
     return result;
   }
 
@@ -1396,7 +1436,27 @@ export class Detector {
     this.services.set(service, history);
     this.order.push(service);
     this.histories.push(history);
+    // An edge series sits on the graph between its caller and its callee: downstream of the caller, so the
+    // caller's echo of it joins its insight, and upstream of the callee, so the callee failing as a whole
+    // is the root of an insight its edges join.
+    const edge = this.edgeSeries ? edgeOfSeries(service) : undefined;
+    if (edge)
+      this.addEdges([
+        { caller: edge.caller, callee: service },
+        { caller: service, callee: edge.callee },
+      ]);
     return history;
+  }
+
+  /** The service a series is of: its own name, or an edge series' callee. */
+  private serviceOf(series: string): string {
+    return (this.edgeSeries && edgeOfSeries(series)?.callee) || series;
+  }
+
+  /** How a series is named in a Summary: a service's name, or `calls from A to B` for an edge's. */
+  private label(series: string): string {
+    const edge = this.edgeSeries ? edgeOfSeries(series) : undefined;
+    return edge ? `calls from ${edge.caller} to ${edge.callee}` : series;
   }
 
   private restore(state: DetectorStateHeader, services: Iterable<ServiceState>): void {

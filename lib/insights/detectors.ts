@@ -198,6 +198,16 @@ export const DETECTOR_DEFAULTS = {
    * the threshold is one insight, not a string of them.
    */
   holdFactor: 0.5,
+  /**
+   * 1 judges every caller → callee edge of the service graph as a series of its own (the `edge_buckets`
+   * view; named `caller -> callee`, see EDGE_SERIES_SEPARATOR in detect.ts), besides each service: one
+   * caller's calls failing or slowing are then found where they are too small a share of the callee's
+   * requests to move the callee's own rates. An edge's insight names the callee as its root cause, and
+   * "calls from caller to callee" in its Summary. Off by default for its cost: a fleet has about as many
+   * edges as services or more (the demo's 10 services, 8 edges), and the detector's state, its time and its
+   * memory grow with the series judged.
+   */
+  edgeSeries: 0,
 } as const;
 
 export type DetectorOptions = { -readonly [K in keyof typeof DETECTOR_DEFAULTS]: number };

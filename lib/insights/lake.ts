@@ -1,7 +1,14 @@
 import { type DetectorOptions, parseLatencyBins } from './detectors.js';
 import type { LifecycleOptions } from './lifecycle.js';
 import type { QueryEngine } from '../query/engine.js';
-import { BUCKET_SECONDS, type Bucket, detectInsights, type Edge } from './detect.js';
+import {
+  BUCKET_SECONDS,
+  type Bucket,
+  detectInsights,
+  type Edge,
+  edgeSeriesName,
+  rootEdge,
+} from './detect.js';
 import type { InsightEntry } from './events.js';
 
 const SAMPLE_TRACES = 5;
@@ -38,6 +45,8 @@ export async function detectOverLake(
   const from = options.from ?? first + 3600;
   const to = options.to ?? last + BUCKET_SECONDS;
   const edges = await readEdges(engine, historyFrom ?? first, to);
+  if (options.detector?.edgeSeries === 1)
+    rows.push(...(await readEdgeBuckets(engine, historyFrom, options.to)));
   const entries = detectInsights(rows, {
     from,
     to,
@@ -55,6 +64,33 @@ export async function detectOverLake(
  * `service_buckets`, with partition filters for the bounds given.
  */
 export async function readBuckets(engine: QueryEngine, from?: number, to?: number): Promise<Bucket[]> {
+  return readBucketView(engine, 'service_buckets', 'service', (r) => String(r.service), from, to);
+}
+
+/**
+ * Every caller → callee edge's 5-minute buckets in [from, to), from `edge_buckets`, as series named by
+ * {@link edgeSeriesName}: what the detector judges besides the services' with `edgeSeries=1`.
+ */
+export async function readEdgeBuckets(engine: QueryEngine, from?: number, to?: number): Promise<Bucket[]> {
+  return readBucketView(
+    engine,
+    'edge_buckets',
+    'caller, callee',
+    (r) => edgeSeriesName({ caller: String(r.caller), callee: String(r.callee) }),
+    from,
+    to,
+  );
+}
+
+/** A bucket view's rows in [from, to), a bucket straddling an hour partition merged into one. */
+async function readBucketView(
+  engine: QueryEngine,
+  view: 'service_buckets' | 'edge_buckets',
+  keyColumns: string,
+  seriesOf: (row: Record<string, unknown>) => string,
+  from?: number,
+  to?: number,
+): Promise<Bucket[]> {
   // The hour before `from` too: a segment lives in the partition of its trace's start, so a bucket's
   // requests include those of traces begun in the previous hour (a queue consumer a minute behind its
   // producer, a long job's later calls). Without it a scheduled run read the first buckets of each hour
@@ -74,13 +110,13 @@ export async function readBuckets(engine: QueryEngine, from?: number, to?: numbe
           ...(to === undefined ? [] : [`dt <= '${day(to)}'`, `bucket < from_unixtime(${to})`]),
         ];
   const { rows } = await engine.query(
-    `SELECT service, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p50, p95, latency_bins FROM service_buckets
+    `SELECT ${keyColumns}, to_unixtime(bucket) AS bucket, requests, errors, faults, throttles, p50, p95, latency_bins FROM ${view}
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
   );
   const merged = new Map<string, Bucket>();
   for (const r of rows) {
     const b: Bucket = {
-      service: String(r.service),
+      service: seriesOf(r),
       bucket: Number(r.bucket),
       requests: Number(r.requests),
       errors: Number(r.errors),
@@ -144,7 +180,7 @@ export async function fillSamples(engine: QueryEngine, entries: readonly Insight
   const cache = new Map<string, string[]>();
   for (const entry of entries) {
     if (entry.Detail.State !== 'ACTIVE') continue;
-    const key = `${entry.Detail.InsightId}/${entry.Detail.RootCauseServiceId.Name}`;
+    const key = `${entry.Detail.InsightId}/${entry.Detail.RootCauseServiceId.Name}/${rootEdge(entry)?.caller ?? ''}`;
     const found = cache.get(key) ?? (await samples(engine, entry));
     cache.set(key, found);
     entry.Detail.SampleTraceIds = found;
@@ -163,9 +199,12 @@ async function samples(engine: QueryEngine, entry: InsightEntry): Promise<string
         : category === 'ERROR'
           ? '(error OR throttle)'
           : 'TRUE';
-  const service = d.RootCauseServiceId.Name.replaceAll("'", "''");
+  const quote = (name: string) => `'${name.replaceAll("'", "''")}'`;
+  // An edge's insight: the caller's calls to the service, not the service's every request.
+  const edge = rootEdge(entry);
+  const caller = edge ? ` AND caller_service = ${quote(edge.caller)}` : '';
   const { rows } = await engine.query(
-    `SELECT trace_id, max(duration) AS slowest FROM segments WHERE service = '${service}' AND kind IN ('segment', 'inferred') AND ${condition}
+    `SELECT trace_id, max(duration) AS slowest FROM segments WHERE service = ${quote(d.RootCauseServiceId.Name)}${caller} AND kind IN ('segment', 'inferred') AND ${condition}
      AND ${partitionFilter(Date.parse(d.StartTime) / 1000, Date.parse(d.Event.EventTime) / 1000 + 300)}
      AND start_time >= from_iso8601_timestamp('${d.StartTime}')
      AND start_time < from_iso8601_timestamp('${d.Event.EventTime}') + INTERVAL '5' MINUTE

@@ -11,6 +11,7 @@ import {
   type DetectorState,
   type EventKind,
   eventKind,
+  edgeOfSeries,
   replay,
   type ServiceState,
 } from './detect.js';
@@ -18,7 +19,7 @@ import type { DetectorOptions } from './detectors.js';
 import { DetectorStateError, PublishError } from './errors.js';
 import { ENTRY_REFUSED_ERRORS } from './eventbridge-publisher.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
-import { fillSamples, readBuckets, readEdges } from './lake.js';
+import { fillSamples, readBuckets, readEdgeBuckets, readEdges } from './lake.js';
 import type { LifecycleOptions } from './lifecycle.js';
 import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.js';
 
@@ -142,14 +143,24 @@ export async function runScheduledDetect(
   // The first run warms the baselines on history; later ones read only the buckets they judge.
   const readFrom = next ?? from - config.historyDays * 86_400;
   const buckets: Bucket[] = await readBuckets(deps.engine, readFrom, to);
+  const edgeSeries = config.detector?.edgeSeries === 1;
+  if (edgeSeries) buckets.push(...(await readEdgeBuckets(deps.engine, readFrom, to)));
   // The state keeps the graph, so after the first run (the last day's edges) only new calls are read.
   detector.addEdges(await readEdges(deps.engine, next ?? Math.max(readFrom, to - 86_400), to));
   // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.
   if (next === null && buckets.length === 0)
     return { ...empty, from, to: from, activeInsights: 0, ...waiting };
   const metrics: BucketMetrics[] = [];
+  // CloudWatch gets the services' metrics, not the edges': those would multiply its metrics (and its bill).
   const events = replay(detector, buckets, from, to, (t, at) =>
-    metrics.push(bucketMetrics(t, at, detector.scores, detector.activeInsights)),
+    metrics.push(
+      bucketMetrics(
+        t,
+        edgeSeries ? at.filter((b) => !edgeOfSeries(b.service)) : at,
+        detector.scores,
+        detector.activeInsights,
+      ),
+    ),
   );
   await fillSamples(deps.engine, events);
 
@@ -165,7 +176,11 @@ export async function runScheduledDetect(
     from,
     to,
     buckets: (to - from) / BUCKET_SECONDS,
-    services: new Set(buckets.filter((b) => b.bucket >= from).map((b) => b.service)).size,
+    services: new Set(
+      buckets
+        .filter((b) => b.bucket >= from && !(edgeSeries && edgeOfSeries(b.service)))
+        .map((b) => b.service),
+    ).size,
     opened: count('opened'),
     closed: count('closed'),
     updated: events.length - count('opened') - count('closed'),

@@ -42,6 +42,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   latencyWindowBuckets: { min: 1, max: 288, integer: true },
   latencyWindowAlpha: ALPHA,
   latencyNoiseModel: { min: 0, max: 1, integer: true },
+  edgeSeries: { min: 0, max: 1, integer: true },
   latencyNoiseLearningPoints: { min: 1, max: 1e9, integer: true },
   latencyNoiseMinIncrease: { min: 0, max: 100 },
   latencyNoiseWindow: { min: 1, max: 288, integer: true },

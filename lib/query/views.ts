@@ -15,6 +15,7 @@ export const VIEWS = [
   'fault_root_causes',
   'annotation_latency',
   'service_buckets',
+  'edge_buckets',
 ] as const;
 export type ViewName = (typeof VIEWS)[number];
 

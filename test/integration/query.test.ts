@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRange } from '../../lib/export/run.js';
-import { readBuckets } from '../../lib/insights/lake.js';
+import { readBuckets, readEdgeBuckets } from '../../lib/insights/lake.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
@@ -182,7 +182,29 @@ function expected(traces: AssembledTrace[]) {
       0.95,
     ),
   }));
-  return { latency, buckets, faults, edges, traceLatency, operationLatency, rootCauses, byTenant };
+  const edgeBuckets = [
+    ...group(
+      nodes.filter((n) => n.caller !== null),
+      (n) => `${n.caller} -> ${n.service}|${n.bucket}`,
+    ),
+  ].map(([key, ns]) => ({
+    key,
+    requests: ns.length,
+    faults: ns.filter((n) => n.fault).length,
+    errors: ns.filter((n) => (n.error || n.throttle) && !n.fault).length,
+    bins: JSON.parse(healthy(ns.map((n) => n.duration)).latencyBins!) as Record<string, number>,
+  }));
+  return {
+    latency,
+    buckets,
+    edgeBuckets,
+    faults,
+    edges,
+    traceLatency,
+    operationLatency,
+    rootCauses,
+    byTenant,
+  };
 }
 
 const byKey = (rows: Row[], ...columns: string[]) =>
@@ -279,6 +301,18 @@ describe('views on DuckDB over an exported lake', () => {
       const alone = (await readBuckets(engine, bucket, bucket + 300)).find((b) => b.service === service);
       expect(alone?.requests).toBe(wanted.get(key)!.requests);
     }
+  });
+
+  it("edge_buckets: each caller's calls to each service per 5 minutes, read as edge series", async () => {
+    const read = await readEdgeBuckets(engine);
+    expect(read).toHaveLength(want.edgeBuckets.length);
+    const wanted = new Map(want.edgeBuckets.map((w) => [w.key, w]));
+    for (const b of read) {
+      const w = wanted.get(`${b.service}|${b.bucket}`)!;
+      expect(b).toMatchObject({ requests: w.requests, faults: w.faults, errors: w.errors });
+      expect(JSON.parse(b.latencyBins!)).toEqual(w.bins);
+    }
+    expect(new Set(read.map((b) => b.service))).toContain('checkout -> DynamoDB');
   });
 
   it('service_faults: ok, errors and faults partition requests; throttles are errors', async () => {

@@ -104,10 +104,12 @@ export class TrafficGenerator {
     start: number,
     parentId: string | undefined,
     isEntry: boolean,
+    /** The node that called this one (for incidents on one caller's calls). */
+    caller?: string,
   ): { end: number; outcome: Outcome } {
     const { random } = ctx;
-    let outcome = this.draw(random, node, start);
-    const own = this.selfSeconds(random, node, start);
+    let outcome = this.draw(random, node, start, caller);
+    const own = this.selfSeconds(random, node, start, caller);
     let cursor = start + own * 0.6 + 0.0005;
     const calls: Subsegment[] = [];
 
@@ -117,13 +119,13 @@ export class TrafficGenerator {
       // A request that already failed at its own layer does not make its downstream calls.
       if (outcome !== 'ok') break;
       const callee = this.nodes.get(calleeName)!;
-      const { sub, result } = this.call(ctx, callee, cursor);
+      const { sub, result } = this.call(ctx, node.name, callee, cursor);
       calls.push(sub);
       cursor = sub.end_time!;
       if (result === 'fault') outcome = 'fault';
       else if (result === 'throttle') {
         // The SDK retries a throttled call once; when the retry is throttled too the caller fails.
-        cursor += this.selfSeconds(random, callee, cursor);
+        cursor += this.selfSeconds(random, callee, cursor, node.name);
         if (random.chance(0.25)) outcome = 'fault';
       } else if (result === 'error' && random.chance(0.5)) outcome = 'error';
     }
@@ -133,7 +135,12 @@ export class TrafficGenerator {
   }
 
   /** One call from a node to `callee`: the caller's subsegment, and the callee's own segments if it traces. */
-  private call(ctx: RequestContext, callee: NodeSpec, start: number): { sub: Subsegment; result: Outcome } {
+  private call(
+    ctx: RequestContext,
+    caller: string,
+    callee: NodeSpec,
+    start: number,
+  ): { sub: Subsegment; result: Outcome } {
     const { random } = ctx;
     const network = 0.0005 + random.next() * 0.0015;
     const sub: Subsegment = { id: random.hex(16), name: callee.name, start_time: round(start) };
@@ -151,14 +158,14 @@ export class TrafficGenerator {
       } else {
         sub.http = { request: { method: 'POST', url: `http://${callee.name}.internal/api` } };
       }
-      const { end, outcome } = this.visit(ctx, callee, start + network / 2, sub.id, false);
+      const { end, outcome } = this.visit(ctx, callee, start + network / 2, sub.id, false, caller);
       sub.end_time = round(end + network / 2);
       setOutcome(sub, outcome, random);
       return { sub, result: outcome };
     }
 
-    const outcome = this.draw(random, callee, start);
-    const duration = this.selfSeconds(random, callee, start) + network;
+    const outcome = this.draw(random, callee, start, caller);
+    const duration = this.selfSeconds(random, callee, start, caller) + network;
     sub.end_time = round(start + duration);
     if (callee.kind === 'remote') {
       sub.namespace = 'remote';
@@ -291,8 +298,8 @@ export class TrafficGenerator {
   }
 
   /** Draws a node's own outcome from its rates, raised by any active incident. */
-  private draw(random: Random, node: NodeSpec, time: number): Outcome {
-    const rates = this.rates(node, time);
+  private draw(random: Random, node: NodeSpec, time: number, caller: string | undefined): Outcome {
+    const rates = this.rates(node, time, caller);
     const u = random.next();
     if (u < rates.fault) return 'fault';
     if (u < rates.fault + rates.throttle) return 'throttle';
@@ -300,21 +307,21 @@ export class TrafficGenerator {
     return 'ok';
   }
 
-  private rates(node: NodeSpec, time: number): Rates {
+  private rates(node: NodeSpec, time: number, caller: string | undefined): Rates {
     const rates: Rates = { ...this.scenario.baseline, ...node.rates };
     for (const category of ['fault', 'error', 'throttle'] as const) {
       for (const incident of this.active(time, category)) {
-        if (incident.service === node.name)
+        if (hits(incident, node, caller))
           rates[category] = Math.max(rates[category], this.strength(incident, time, 0));
       }
     }
     return rates;
   }
 
-  private selfSeconds(random: Random, node: NodeSpec, time: number): number {
+  private selfSeconds(random: Random, node: NodeSpec, time: number, caller: string | undefined): number {
     let multiplier = 1;
     for (const incident of this.active(time, 'latency')) {
-      if (incident.service === node.name) multiplier *= this.strength(incident, time, 1);
+      if (hits(incident, node, caller)) multiplier *= this.strength(incident, time, 1);
     }
     return (random.logNormal(node.latencyMs.median, this.sigma.get(node.name)!) * multiplier) / 1000;
   }
@@ -415,4 +422,9 @@ function uuid(random: Random): string {
 /** Microseconds are the SDKs' precision; more digits only lengthen the documents. */
 function round(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
+}
+
+/** Whether an incident hits a node's answer to a call from `caller`: its node, and its caller if it names one. */
+function hits(incident: ResolvedIncident, node: NodeSpec, caller: string | undefined): boolean {
+  return incident.service === node.name && (incident.caller === undefined || incident.caller === caller);
 }

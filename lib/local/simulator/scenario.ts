@@ -85,6 +85,11 @@ export interface IncidentSpec {
   name: string;
   /** Node name; for `traffic` incidents, `*` (all entrypoints) or an entrypoint node. */
   service: string;
+  /**
+   * Only the calls this node makes to `service` are hit (one caller's calls failing or slow: a hot key, a
+   * per-client quota, a bad route); every caller's when absent. Not for `traffic` incidents.
+   */
+  caller?: string;
   category: IncidentCategory;
   /** ISO time, `+36h` / `+90m` after the run's start, or `40%` of the way through the run. */
   start: string;
@@ -318,6 +323,7 @@ export function parseScenario(value: unknown): Scenario {
     };
   });
 
+  const byName = new Map(nodes.map((node) => [node.name, node]));
   const incidentsIn = value.incidents ?? [];
   if (!Array.isArray(incidentsIn)) throw new ScenarioError('incidents', 'expected an array');
   const incidents = incidentsIn.map((incident, i): IncidentSpec => {
@@ -329,6 +335,16 @@ export function parseScenario(value: unknown): Scenario {
     const service = str(incident.service, `${at}.service`);
     if (!(category === 'traffic' && service === '*') && !names.has(service))
       throw new ScenarioError(`${at}.service`, `unknown node "${service}"`);
+    const caller = incident.caller === undefined ? undefined : str(incident.caller, `${at}.caller`);
+    if (caller !== undefined) {
+      if (category === 'traffic')
+        throw new ScenarioError(
+          `${at}.caller`,
+          'a traffic incident has no caller: it changes the requests made',
+        );
+      if (!byName.get(caller)?.calls?.includes(service))
+        throw new ScenarioError(`${at}.caller`, `"${caller}" is not a node that calls "${service}"`);
+    }
     const shape = incident.shape ?? 'step';
     if (shape !== 'step' && shape !== 'ramp')
       throw new ScenarioError(`${at}.shape`, 'expected "step" or "ramp"');
@@ -342,6 +358,7 @@ export function parseScenario(value: unknown): Scenario {
     return {
       name: str(incident.name ?? `${category} on ${service}`, `${at}.name`),
       service,
+      ...(caller !== undefined && { caller }),
       category,
       start,
       duration,

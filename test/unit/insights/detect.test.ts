@@ -7,6 +7,7 @@ import {
   detectInsights,
   EVENT_SERVICES_MAX,
   replay,
+  rootEdge,
 } from '../../../lib/insights/detect.js';
 import { batchEntries, entrySize } from '../../../lib/insights/eventbridge-publisher.js';
 import {
@@ -322,6 +323,87 @@ describe('detectInsights', () => {
     ]);
     expect(closed.Categories).toEqual(['FAULT']);
     expect(closed.ClientRequestImpactStatistics.TotalCount).toBeGreaterThan(0);
+  });
+
+  describe('edge series (edgeSeries=1)', () => {
+    const edges = [
+      { caller: 'storefront', callee: 'orders-db' },
+      { caller: 'reports', callee: 'orders-db' },
+    ];
+    const ON = { detector: { edgeSeries: 1 } };
+    const incident = (i: number) => i >= 30 && i < 36;
+    /**
+     * orders-db answers 2,000 calls a bucket, 1,980 from storefront and 20 from reports, 4 faults among them
+     * (storefront's). From bucket 30 to 35 either reports' calls fail 6 in 20 (`edge`), or every caller's
+     * fail 5% (`whole`).
+     */
+    const fleet = (failing: 'edge' | 'whole') => {
+      const reportsFaults = (i: number) => (incident(i) ? (failing === 'edge' ? 6 : 1) : 0);
+      const storefrontFaults = (i: number) => (incident(i) && failing === 'whole' ? 99 : 4);
+      const quiet = { errors: 0, throttles: 0 };
+      const services = [
+        ...series('storefront', 60, () => ({ requests: 1_000, ...quiet, faults: 0 })),
+        ...series('reports', 60, () => ({ requests: 10, ...quiet, faults: 0 })),
+        ...series('orders-db', 60, (i) => ({
+          requests: 2_000,
+          ...quiet,
+          faults: storefrontFaults(i) + reportsFaults(i),
+        })),
+      ];
+      const edgeSeries = [
+        ...series('storefront -> orders-db', 60, (i) => ({
+          requests: 1_980,
+          ...quiet,
+          faults: storefrontFaults(i),
+        })),
+        ...series('reports -> orders-db', 60, (i) => ({ requests: 20, ...quiet, faults: reportsFaults(i) })),
+      ];
+      return { services, edgeSeries };
+    };
+
+    it("finds one caller's failing calls, too few to move the callee's rate, rooted at the callee", () => {
+      const { services, edgeSeries } = fleet('edge');
+      // By services alone, orders-db's 10 faults in 2,000 are within its expected band: nothing.
+      expect(detectInsights(services, { from: at(12), to: at(60), edges })).toEqual([]);
+      const events = detectInsights([...services, ...edgeSeries], { from: at(12), to: at(60), edges, ...ON });
+      expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+      expect(events.map((e) => [e.Detail.State, e.Detail.RootCauseServiceId.Name])).toEqual([
+        ['ACTIVE', 'orders-db'],
+        ['CLOSED', 'orders-db'],
+      ]);
+      const opened = events[0]!;
+      expect(opened.Detail.Summary).toMatch(/^calls from reports to orders-db: fault rate 30\.0%/);
+      expect(opened.Detail.Categories).toEqual(['FAULT']);
+      expect(opened.Detail.TopAnomalousServices).toEqual([{ ServiceId: { Name: 'orders-db' } }]);
+      // Its impact: the caller's calls in the bucket it opened on, not the service's 2,000.
+      expect(opened.Detail.RootCauseServiceRequestImpactStatistics).toEqual({
+        FaultCount: 6,
+        OkCount: 14,
+        TotalCount: 20,
+      });
+      expect(rootEdge(opened)).toEqual({ caller: 'reports', callee: 'orders-db' });
+    });
+
+    it('roots an incident at the callee failing as a whole, its edges joining the same insight', () => {
+      const { services, edgeSeries } = fleet('whole');
+      const events = detectInsights([...services, ...edgeSeries], { from: at(12), to: at(60), edges, ...ON });
+      expect(new Set(events.map((e) => e.Detail.InsightId)).size).toBe(1);
+      const closed = events.at(-1)!;
+      expect(closed.Detail.State).toBe('CLOSED');
+      expect(closed.Detail.RootCauseServiceId.Name).toBe('orders-db');
+      expect(rootEdge(closed)).toBeUndefined();
+      expect(closed.Detail.Summary).toMatch(
+        /^orders-db: fault rate 5\.0% .*; also anomalous: calls from reports to orders-db, calls from storefront to orders-db$/,
+      );
+      expect(closed.Detail.TopAnomalousServices).toEqual([{ ServiceId: { Name: 'orders-db' } }]);
+    });
+
+    it('takes series named as edges for services while edgeSeries is off', () => {
+      const { services, edgeSeries } = fleet('edge');
+      const events = detectInsights([...services, ...edgeSeries], { from: at(12), to: at(60), edges });
+      expect(events[0]!.Detail.RootCauseServiceId.Name).toBe('reports -> orders-db');
+      expect(rootEdge(events[0]!)).toBeUndefined();
+    });
   });
 
   it("keeps an event of a fleet-wide incident far under EventBridge's 256 KB, naming the top services", () => {

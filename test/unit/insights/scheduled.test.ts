@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Bucket, Detector, replay } from '../../../lib/insights/detect.js';
+import { type Bucket, Detector, edgeOfSeries, replay } from '../../../lib/insights/detect.js';
 import { advanceCheckpoint } from '../../../lib/export/state.js';
 import { DetectorStateError, PublishError } from '../../../lib/insights/errors.js';
 import type { InsightEntry, InsightPublisher } from '../../../lib/insights/events.js';
@@ -33,9 +33,15 @@ function bucketEngine(buckets: Bucket[]): QueryEngine & { queries: string[] } {
     async query(sql: string) {
       queries.push(sql);
       let rows: Row[] = [];
-      if (sql.includes('FROM service_buckets')) {
+      const edgeView = sql.includes('FROM edge_buckets');
+      if (edgeView || sql.includes('FROM service_buckets')) {
         const [from, to] = [...sql.matchAll(/from_unixtime\((\d+)\)/g)].map((m) => Number(m[1]));
-        rows = buckets.filter((b) => b.bucket >= from! && b.bucket < to!) as unknown as Row[];
+        // Edge series come from their own view, as caller and callee.
+        rows = buckets.flatMap((b) => {
+          const edge = edgeOfSeries(b.service);
+          if (b.bucket < from! || b.bucket >= to! || !!edge !== edgeView) return [];
+          return [(edge ? { ...b, ...edge } : b) as unknown as Row];
+        });
       } else if (sql.includes('AS caller')) rows = [{ caller: 'frontend', callee: 'checkout' }];
       return { rows, stats: { engine: 'memory', seconds: 0 } };
     },
@@ -108,6 +114,35 @@ describe('runScheduledDetect', () => {
     expect(third).toMatchObject({ closed: 1, activeInsights: 0 });
     expect(publisher.entries.map((e) => e.Detail.State)).toEqual(['ACTIVE', 'CLOSED']);
     expect(new Set(publisher.entries.map((e) => e.Detail.InsightId)).size).toBe(1);
+  });
+
+  it('with edgeSeries=1 judges the edges too, and publishes metrics of the services only', async () => {
+    const failing = (i: number) => (i >= 30 && i < 36 ? { faults: 60 } : {});
+    const engine = bucketEngine([...buckets, ...series('frontend -> checkout', 60, failing)]);
+    const publisher = new Recorder();
+    const put: string[][] = [];
+    const metrics = {
+      put: async (b: readonly { services: { service: string }[] }[]) =>
+        void put.push(...b.map((m) => m.services.map((x) => x.service))),
+    };
+    const edges = { ...config, detector: { edgeSeries: 1 } };
+    await runScheduledDetect({ engine, store, publisher, metrics }, edges, date(25));
+    const report = await runScheduledDetect({ engine, store, publisher, metrics }, edges, date(60));
+    expect(report).toMatchObject({ services: 2, opened: 1, closed: 1 });
+    expect(engine.queries.filter((q) => q.includes('FROM edge_buckets'))).toHaveLength(2);
+    expect(new Set(put.flat())).toEqual(new Set(['checkout', 'frontend']));
+    // The edge failing with checkout joins checkout's insight, which checkout roots.
+    expect(new Set(publisher.entries.map((e) => e.Detail.InsightId)).size).toBe(1);
+    expect(publisher.entries[0]!.Detail.RootCauseServiceId.Name).toBe('checkout');
+    expect(publisher.entries[0]!.Detail.Summary).toContain('also anomalous: calls from frontend to checkout');
+    // Off, the edge view is not read.
+    const off = bucketEngine(buckets);
+    await runScheduledDetect(
+      { engine: off, store: new FsStore(join(dir, 'off')), publisher },
+      config,
+      date(25),
+    );
+    expect(off.queries.some((q) => q.includes('edge_buckets'))).toBe(false);
   });
 
   it('judges no bucket the exporter has not made whole yet, and judges it once the checkpoint passes it', async () => {

@@ -16,6 +16,20 @@ describe('view SQL (Athena dialect)', () => {
     expect(() => parser.astify(createViewStatement(view), { database: 'trino' })).not.toThrow();
   });
 
+  it("computes edge_buckets' measures exactly as service_buckets does, so an edge and a service are judged alike", () => {
+    // The detector judges both kinds of series with the same thresholds: the counting rules, quantiles and
+    // histogram bins must be the same expressions (SQL has no include; this keeps the two files in step).
+    const measures = (view: 'service_buckets' | 'edge_buckets') => {
+      const code = viewSql(view)
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('--'))
+        .join('\n');
+      return code.slice(code.indexOf('count(*) AS requests'), code.indexOf('AS latency_bins'));
+    };
+    expect(measures('edge_buckets')).toContain('approx_percentile(duration, 0.95) AS p95');
+    expect(measures('edge_buckets')).toBe(measures('service_buckets'));
+  });
+
   it('catches a syntax error, so the check above can fail', () => {
     expect(() => parser.astify('SELECT service, FROM segments GROUP BY', { database: 'trino' })).toThrow();
   });

@@ -109,4 +109,38 @@ describe('TrafficGenerator', () => {
     expect(faultShare(before)).toBeLessThan(0.03);
     expect(window(6).length).toBeGreaterThan(window(5).length * 3);
   });
+
+  it("hits only the named caller's calls with an incident that names one", () => {
+    // The orders table is called by checkout and by the fulfillment worker; only the worker's calls fault.
+    const scenario: Scenario = {
+      ...quiet,
+      incidents: [
+        {
+          name: "the worker's writes fail",
+          service: 'orders-table',
+          caller: 'fulfillment-worker',
+          category: 'fault',
+          start: '+1h',
+          duration: '1h',
+          magnitude: 0.5,
+        },
+      ],
+    };
+    const generator = new TrafficGenerator(scenario, resolveIncidents(scenario, from, to), 1);
+    const traces = minutes(generator, from / 60 + 70, 20);
+    /** The share of `caller`'s DynamoDB calls that faulted. */
+    const faultShare = (caller: string) => {
+      const calls = traces.flatMap((t) =>
+        t.documents
+          .filter((d) => d.name === caller && d.origin === 'AWS::Lambda::Function')
+          .flatMap((d) => d.subsegments ?? [])
+          .flatMap((s) => s.subsegments ?? [])
+          .filter((s) => s.name === 'DynamoDB'),
+      );
+      expect(calls.length).toBeGreaterThan(100);
+      return calls.filter((c) => c.fault).length / calls.length;
+    };
+    expect(faultShare('fulfillment-worker')).toBeGreaterThan(0.4);
+    expect(faultShare('checkout')).toBeLessThan(0.02);
+  });
 });

@@ -54,6 +54,16 @@ describe('parseScenario', () => {
       'entrypoints[0].node: an entrypoint must be instrumented',
     ],
     [
+      'a caller that does not call the service',
+      (s: LooseScenario) => Object.assign(s.incidents[2]!, { caller: 'payments' }),
+      'incidents[2].caller: "payments" is not a node that calls "checkout"',
+    ],
+    [
+      'a traffic incident with a caller',
+      (s: LooseScenario) => Object.assign(s.incidents[0]!, { caller: 'checkout' }),
+      'incidents[0].caller: a traffic incident has no caller',
+    ],
+    [
       'calls from a table',
       (s: LooseScenario) => (s.nodes[2]!.calls = ['payments']),
       'nodes[2].calls: a dynamodb node is not instrumented',
