@@ -21,6 +21,8 @@ console.table(
 );
 const { thresholds: _, ...withModel } = runNab(noiseModelRule).summary;
 console.table(withModel);
+console.log('with edge series on (edgeSeries=1):');
+console.table(scenarioTable(await runScenarios(5, '/tmp/xray-lake-bench-scenarios', { edgeSeries: 1 })));
 // The speed benchmark in a process of its own, as a replay runs: after the noise model's scenario weeks in
 // this one, the same band replay measured 1.6 s instead of 1.0-1.2 s (V8's feedback from the other
 // configuration), a figure no user would see.

@@ -221,4 +221,6 @@ if (process.argv[1]?.endsWith('detect-scenarios.ts')) {
   }
   console.log('with the latency noise model on (latencyNoiseModel=1):');
   console.table(scenarioTable(await runScenarios(weeks, dir, { latencyNoiseModel: 1 })));
+  console.log('with edge series on (edgeSeries=1):');
+  console.table(scenarioTable(await runScenarios(weeks, dir, { edgeSeries: 1 })));
 }
