@@ -769,8 +769,21 @@ export class Detector {
         // breaks a run towards opening (skipping those too found one more night-time slowdown but raised two
         // more false alarms, bench/README.md), but neither counts towards closing an open one: at night a
         // slowdown was split into up to five insights by them.
-        if (!anomalous && c < 3 && (!b || b.requests === 0)) continue;
-        if (!anomalous && c === 3 && state.open && !this.latencyJudgeable(b)) continue;
+        const silent = !b || b.requests === 0;
+        if (!anomalous && ((c < 3 && silent) || (c === 3 && state.open && !this.latencyJudgeable(b)))) {
+          // ... unless the series has had no request at all for closeSilentBuckets in a row: gone, not quiet.
+          if (state.open) {
+            const silentRun = silent ? (state.silentRun ?? 0) + 1 : 0;
+            if (silentRun >= this.lifecycle.closeSilentBuckets) {
+              history.setLifecycle(c, initialSeriesState());
+              closed.push({ service, category, end: t - (silentRun - 1) * BUCKET_SECONDS });
+            } else if (silentRun !== (state.silentRun ?? 0)) {
+              const { silentRun: _, ...rest } = state;
+              history.setLifecycle(c, silentRun ? { ...rest, silentRun } : rest);
+            }
+          }
+          continue;
+        }
         // A window's verdict stands for its buckets with failures (rates) or with a p50 above the line
         // (latency): spread over openAfter of them or more, it is already a persistent anomaly (at night a
         // quiet service's next request, a success, or a slow service's less slow bucket would otherwise end

@@ -11,6 +11,13 @@ export const LIFECYCLE_DEFAULTS = {
   /** Consecutive normal buckets before an open insight closes. */
   closeAfter: 3,
   /**
+   * Consecutive buckets without a single request before an open insight closes all the same (288: a day).
+   * Buckets without requests do not count towards closing (a quiet service failing every request it gets
+   * has them between its failures), so an insight whose series stopped getting requests for good (the
+   * service retired or renamed mid-incident, its edge series turned off) stayed ACTIVE forever.
+   */
+  closeSilentBuckets: 288,
+  /**
    * An open insight is published again (State ACTIVE, same id) when its root cause's metric moves by this
    * factor either way from what was last published, besides when its root cause or its spread changes.
    */
@@ -23,6 +30,8 @@ export interface SeriesState {
   open: boolean;
   anomalousRun: number;
   normalRun: number;
+  /** Buckets without requests in a row while open (see `closeSilentBuckets`); absent when none, and in older states. */
+  silentRun?: number;
 }
 
 export const initialSeriesState = (): SeriesState => ({ open: false, anomalousRun: 0, normalRun: 0 });

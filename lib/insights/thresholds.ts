@@ -61,6 +61,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   holdFactor: { min: 0.01, max: 1 },
   openAfter: { min: 1, max: 288, integer: true },
   closeAfter: { min: 1, max: 288, integer: true },
+  closeSilentBuckets: { min: 1, max: 8640, integer: true },
   updateImpactRatio: { min: 1.01, max: 1000 },
 };
 

@@ -406,6 +406,47 @@ describe('detectInsights', () => {
     });
   });
 
+  describe('a series that stops getting requests while its insight is open', () => {
+    // checkout fails from bucket 30, and from bucket 34 gets no request at all (retired mid-incident).
+    const gone = series('checkout', 34, (i) => (i >= 30 ? { faults: 60 } : {}));
+    const lifecycle = { closeSilentBuckets: 10 };
+
+    it('closes after closeSilentBuckets buckets without a request, ending where the requests stopped', () => {
+      const events = detectInsights(gone, { from: at(12), to: at(80), lifecycle });
+      expect(events.map((e) => [e.Detail.State, e.Time])).toEqual([
+        ['ACTIVE', new Date(at(31) * 1000).toISOString()],
+        ['CLOSED', new Date(at(43) * 1000).toISOString()],
+      ]);
+      expect(events[1]!.Detail.EndTime).toBe(new Date(at(34) * 1000).toISOString());
+      // With the default (a day) it is still open 46 buckets on, as a quiet service's would be.
+      expect(detectInsights(gone, { from: at(12), to: at(80) }).map((e) => e.Detail.State)).toEqual([
+        'ACTIVE',
+      ]);
+    });
+
+    it('counts only silence in a row: a request between quiet buckets starts the count again', () => {
+      const quietly = [
+        ...gone,
+        ...series('checkout', 50, (i) =>
+          i === 40 ? { requests: 1, faults: 1 } : { requests: 0, errors: 0, faults: 0 },
+        ).slice(34),
+      ];
+      const events = detectInsights(quietly, { from: at(12), to: at(80), lifecycle });
+      expect(events.at(-1)!.Detail.EndTime).toBe(new Date(at(41) * 1000).toISOString());
+    });
+
+    it('resumed from its saved state in the silence, closes when one continuous run does', () => {
+      const settings = { lifecycle };
+      const continuous = replay(new Detector(settings), gone, at(12), at(80));
+      const first = new Detector(settings);
+      const before = replay(first, gone, at(12), at(38));
+      const saved = JSON.parse(JSON.stringify(first.state())) as DetectorState;
+      const after = replay(new Detector(settings, saved), gone, at(38), at(80));
+      expect([...before, ...after]).toEqual(continuous);
+      expect(continuous.at(-1)!.Detail.State).toBe('CLOSED');
+    });
+  });
+
   it("keeps an event of a fleet-wide incident far under EventBridge's 256 KB, naming the top services", () => {
     // 3,000 services with long names all call one database, which fails: one insight, 3,001 services.
     const name = (i: number) => `a-service-with-a-rather-long-name-of-its-own-${String(i).padStart(4, '0')}`;
