@@ -16,7 +16,13 @@ import {
   withRetries,
 } from './fetch.js';
 import { type QuarantinedDocument, quarantine } from './quarantine.js';
-import { acquireLease, advanceCheckpoint, readUnprocessed, writeUnprocessed } from './state.js';
+import {
+  acquireLease,
+  advanceCheckpoint,
+  checkLakeShards,
+  readUnprocessed,
+  writeUnprocessed,
+} from './state.js';
 import { traceIdEpochSeconds } from '../xray/ids.js';
 import { RETENTION_DAYS } from '../xray/limits.js';
 
@@ -188,6 +194,7 @@ export async function exportRange(
   // running the same range again asks for them.
   let carried: Awaited<ReturnType<typeof readUnprocessed>> | undefined;
   try {
+    await checkLakeShards(deps.store, context.shards);
     if (options.advanceCheckpoint) {
       carried = await readUnprocessed(deps.store);
       await retryUnprocessed(context, Object.keys(carried.traces));

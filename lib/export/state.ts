@@ -1,7 +1,7 @@
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isTraceId } from '../xray/ids.js';
-import { ExportStateError, LeaseHeldError } from './errors.js';
+import { ExportStateError, LakeShardsError, LeaseHeldError } from './errors.js';
 
 export const CHECKPOINT_KEY = '_state/export/checkpoint.json';
 /** The main (scheduled) export's lease; backfill windows take leases of their own names. */
@@ -218,4 +218,57 @@ export async function acquireLease(
       if (current?.etag === etag) await store.delete(key);
     },
   };
+}
+
+/** The lake's layout, recorded by its first export: how many part files an hour (`--shards`). */
+export const LAKE_LAYOUT_KEY = '_state/lake.json';
+
+interface LakeLayout {
+  shards: number;
+  since: string;
+}
+
+/**
+ * Checks that an export spreads each hour over as many part files as the lake was written with, and records
+ * the number on a lake's first export. Part files are chosen by a hash of the trace id modulo the count, and a
+ * trace's current revision is looked for in its own part file only: exported again with another count (late
+ * segments, the revisit pass, a re-run), a trace would be written to its new part file with its old rows left
+ * in the old one, twice in the lake. A lake exported before the record is judged by its part files: one whose
+ * hours have only `part-00000` was written with 1, one with `part-0000k` with more than k.
+ * @throws LakeShardsError when the counts differ, before anything is exported.
+ */
+export async function checkLakeShards(store: ObjectStore, shards: number, now = new Date()): Promise<void> {
+  const remedy = 'fix it ({"shards": N}, the part files an hour the lake is written with) or remove it';
+  for (;;) {
+    const object = await store.get(LAKE_LAYOUT_KEY);
+    if (object) {
+      const layout = decode<LakeLayout>(
+        store,
+        LAKE_LAYOUT_KEY,
+        object.body,
+        (l) =>
+          Number.isInteger(l.shards) && l.shards! >= 1 ? undefined : 'lacks shards, a whole number from 1',
+        remedy,
+      );
+      if (layout.shards !== shards)
+        throw new LakeShardsError(store.location, layout.shards, shards, 'record');
+      return;
+    }
+    let highest = -1;
+    for await (const key of store.list('traces/')) {
+      const index = /\/part-(\d+)\.parquet$/.exec(key)?.[1];
+      if (index !== undefined) highest = Math.max(highest, Number(index));
+    }
+    if (highest >= 0 && (highest === 0 ? shards !== 1 : shards <= highest))
+      throw new LakeShardsError(store.location, highest + 1, shards, 'part files');
+    try {
+      await store.put(LAKE_LAYOUT_KEY, encode({ shards, since: now.toISOString() } satisfies LakeLayout), {
+        ifMatch: null,
+      });
+      return;
+    } catch (error) {
+      // Another first export recorded it meanwhile: check against theirs.
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -263,6 +263,19 @@ describe('xray-lake export', () => {
       await rename(file, `${file}.damaged`);
       expect((await exportAgain()).code).toBe(0);
       expect(await count()).toEqual(before);
+    }));
+
+  it('refuses --shards other than the lake was written with, naming the flag, and exports nothing', () =>
+    withTenMinutes('shards-lake-', async ({ lake, exportTo }) => {
+      expect((await exportTo(lake)).code).toBe(0);
+      const files = async () => (await readdir(lake, { recursive: true })).sort();
+      const before = await files();
+      const refused = await exportTo(lake, '--shards', '4');
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain(
+        `--shards: the lake at ${lake} is written with 1 part file(s) an hour (_state/lake.json), not 4`,
+      );
+      expect(await files()).toEqual(before);
     }));
 
   it('stops after the window under way on Ctrl-C, releasing its lease, and a re-run goes on from there', async () => {

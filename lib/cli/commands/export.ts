@@ -1,4 +1,4 @@
-import { ExportError, RetriesExhaustedError } from '../../export/errors.js';
+import { ExportError, LakeShardsError, RetriesExhaustedError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
 import { scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
@@ -154,6 +154,11 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     if (interrupt.signal.aborted) return 130;
     return report.unprocessedTraceIds.length > 0 ? 1 : 0;
   } catch (error) {
+    // A --shards the lake was not written with is a bad flag (exit 2), found once the lake is read.
+    if (error instanceof LakeShardsError) {
+      io.err(`xray-lake export: --${error.message}\n`);
+      return 2;
+    }
     if (error instanceof ExportError || error instanceof RetriesExhaustedError) {
       io.err(`xray-lake export: ${error.message}\n`);
       return 1;

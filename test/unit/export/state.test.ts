@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ExportStateError, LeaseHeldError } from '../../../lib/export/errors.js';
+import { ExportStateError, LakeShardsError, LeaseHeldError } from '../../../lib/export/errors.js';
 import { planWindows } from '../../../lib/export/run.js';
 import { REVISIT_OVERLAP_SECONDS, scheduledRange } from '../../../lib/export/scheduled.js';
 import {
   acquireLease,
   advanceCheckpoint,
   CHECKPOINT_KEY,
+  checkLakeShards,
+  LAKE_LAYOUT_KEY,
   LEASE_KEY,
   readCheckpoint,
   readUnprocessed,
@@ -92,6 +94,61 @@ describe('export state', () => {
     expect(written.traces).toEqual({ [id]: '2026-11-20T10:00:00.000Z' });
     await writeUnprocessed(lake, {}, written.etag);
     expect(await lake.get(UNPROCESSED_KEY)).toBeUndefined();
+  });
+
+  describe('the part files an hour (shards)', () => {
+    const partFile = (lake: FsStore, hour: string, index: number) =>
+      lake.put(
+        `traces/dt=2026-11-20/hour=${hour}/part-${String(index).padStart(5, '0')}.parquet`,
+        new Uint8Array(1),
+        {
+          ifMatch: null,
+        },
+      );
+
+    it("records a new lake's count and holds every later export to it", async () => {
+      const lake = await store();
+      await checkLakeShards(lake, 4, new Date(0));
+      expect(JSON.parse(new TextDecoder().decode((await lake.get(LAKE_LAYOUT_KEY))!.body))).toEqual({
+        shards: 4,
+        since: '1970-01-01T00:00:00.000Z',
+      });
+      await checkLakeShards(lake, 4);
+      const other = checkLakeShards(lake, 1);
+      await expect(other).rejects.toThrow(LakeShardsError);
+      await expect(other).rejects.toThrow(
+        `shards: the lake at ${lake.location} is written with 4 part file(s) an hour (_state/lake.json), not 1`,
+      );
+    });
+
+    it('judges a lake exported before the record by its part files, and records what they allow', async () => {
+      const single = await store();
+      await partFile(single, '10', 0);
+      await partFile(single, '11', 0);
+      await expect(checkLakeShards(single, 4)).rejects.toThrow(
+        'holds hours written with 1 part file an hour',
+      );
+      await checkLakeShards(single, 1);
+      expect(JSON.parse(new TextDecoder().decode((await single.get(LAKE_LAYOUT_KEY))!.body))).toMatchObject({
+        shards: 1,
+      });
+
+      const sharded = await store();
+      await partFile(sharded, '10', 0);
+      await partFile(sharded, '10', 2);
+      await expect(checkLakeShards(sharded, 1)).rejects.toThrow('at least 3 part files an hour');
+      await expect(checkLakeShards(sharded, 2)).rejects.toThrow(LakeShardsError);
+      await checkLakeShards(sharded, 3);
+    });
+
+    it('refuses a record it cannot read, naming the file', async () => {
+      const lake = await store();
+      await lake.put(LAKE_LAYOUT_KEY, new TextEncoder().encode('{"shards": 0}'), { ifMatch: null });
+      await expect(checkLakeShards(lake, 1)).rejects.toThrow(ExportStateError);
+      await expect(checkLakeShards(lake, 1)).rejects.toThrow(
+        `${lake.location}/${LAKE_LAYOUT_KEY} lacks shards, a whole number from 1`,
+      );
+    });
   });
 
   it('plans hour-aligned windows', () => {
