@@ -485,6 +485,13 @@ async function convert(
   exportedAt: number,
 ): Promise<TraceRows | undefined> {
   const { report } = context;
+  // Returned without a single document (X-Ray still indexing it, or its segments gone): nothing to write, and
+  // dropped here it would be missing from the lake with nothing said. Reported unprocessed instead, and so
+  // asked for again by the next run to the live edge (the carry-over list).
+  if (trace.documents.length === 0) {
+    report.unprocessedTraceIds.push(trace.id);
+    return undefined;
+  }
   const documents: SegmentDocument[] = [];
   const bad: QuarantinedDocument[] = [];
   for (const { id, text } of trace.documents) {

@@ -298,6 +298,28 @@ describe('export from xray-local into a folder lake', () => {
     expect(metrics).toContainEqual(['TracesGivenUp', 1]);
   });
 
+  it('reports a trace returned without any document as unprocessed, and gets it in a later run', async () => {
+    const store = await freshStore();
+    const hollow = sourceIds[5]!;
+    let empty = true;
+    const indexing: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        const result = await source.batchGet(ids);
+        const traces = result.traces.map((t) => (t.id === hollow && empty ? { ...t, documents: [] } : t));
+        return { ...result, traces };
+      },
+    };
+    const live = { advanceCheckpoint: true, fetch: quick };
+    const first = await exportRange({ source: indexing, store }, { from: FROM, to: TO, ...live });
+    expect(first.unprocessedTraceIds).toEqual([hollow]);
+    expect(Object.keys((await readUnprocessed(store)).traces)).toEqual([hollow]);
+    empty = false;
+    const second = await exportRange({ source: indexing, store }, { from: TO, to: TO, ...live });
+    expect(second.retried).toEqual({ asked: 1, exported: 1, expired: [] });
+    expect((await lakeRows(store)).traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
+  });
+
   it("exports a trace whose summary's StartTime lies outside the window that listed it", async () => {
     // A summary may not carry the time the window matched on (a root segment not yet in, a skewed clock):
     // here one trace of the first hour says it started an hour later, and only the first hour lists it.
