@@ -175,12 +175,24 @@ export async function readEdges(engine: QueryEngine, from: number, to: number): 
   return rows.map((r) => ({ caller: String(r.caller), callee: String(r.callee) }));
 }
 
-/** Fills the sample traces of ACTIVE entries (opened or updated insights), a query per insight and root. */
+/**
+ * Fills the sample traces of ACTIVE entries (opened or updated insights): each entry's from what it says
+ * (root, caller, category, start, event time), so an update found in a replay gets the samples the
+ * scheduled run that found it does. (Reusing an insight's first samples for its updates within a run made
+ * a replay's differ from the scheduled runs', whose updates come in runs of their own.)
+ */
 export async function fillSamples(engine: QueryEngine, entries: readonly InsightEntry[]): Promise<void> {
   const cache = new Map<string, string[]>();
   for (const entry of entries) {
     if (entry.Detail.State !== 'ACTIVE') continue;
-    const key = `${entry.Detail.InsightId}/${entry.Detail.RootCauseServiceId.Name}/${rootEdge(entry)?.caller ?? ''}`;
+    const d = entry.Detail;
+    const key = JSON.stringify([
+      d.RootCauseServiceId.Name,
+      rootEdge(entry)?.caller,
+      d.Categories[0],
+      d.StartTime,
+      d.Event.EventTime,
+    ]);
     const found = cache.get(key) ?? (await samples(engine, entry));
     cache.set(key, found);
     entry.Detail.SampleTraceIds = found;

@@ -1,15 +1,14 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRange } from '../../lib/export/run.js';
-import type { InsightEntry } from '../../lib/insights/events.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scenario.js';
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
 import { FsStore } from '../../lib/store/fs-store.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
-import { runCli } from '../helpers/cli.js';
+import { readJsonl, runCli, scheduledAndReplayed } from '../helpers/cli.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
@@ -52,12 +51,10 @@ describe('detect with edge series over an exported lake', () => {
     const args = ['detect', '--lake', join(dir, 'lake'), '--from', iso(FROM + 3600), '--to', iso(TO)];
     const run = await runCli([...args, ...extra, '--sink', `jsonl:${out}`]);
     expect(run.code).toBe(0);
-    const text = await readFile(out, 'utf8');
-    const entries = text.trim() ? text.trim().split('\n') : [];
     // The insight of the incident: the one open while it ran.
-    return entries
-      .map((line) => JSON.parse(line) as InsightEntry)
-      .filter((e) => Math.abs(Date.parse(e.Detail.StartTime) / 1000 - INCIDENT) < 900);
+    return (await readJsonl(out)).filter(
+      (e) => Math.abs(Date.parse(e.Detail.StartTime) / 1000 - INCIDENT) < 900,
+    );
   };
 
   beforeAll(async () => {
@@ -74,6 +71,20 @@ describe('detect with edge series over an exported lake', () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('emits in scheduled runs with edges exactly what the replay with edges emits', async () => {
+    const runs = [FROM + 2 * 3600, FROM + 3.25 * 3600, FROM + 4 * 3600, TO];
+    // The first scheduled run judges the hour before its "now", warming up on everything before.
+    const { scheduled, replayed } = await scheduledAndReplayed(
+      join(dir, 'lake'),
+      dir,
+      runs,
+      { from: FROM + 3600, to: TO },
+      ['--thresholds', 'edgeSeries=1'],
+    );
+    expect(scheduled.some((e) => e.Detail.Summary.startsWith('calls from admin-api to DynamoDB'))).toBe(true);
+    expect(scheduled).toEqual(replayed);
   });
 
   it('blames the caller by services alone, and the calls to the orders table with edgeSeries=1', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,17 +11,12 @@ import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scena
 import { simulate } from '../../lib/local/simulator/simulate.js';
 import { FsStore } from '../../lib/store/fs-store.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
-import { runCli } from '../helpers/cli.js';
+import { readJsonl, runCli, scheduledAndReplayed } from '../helpers/cli.js';
 import { insightSchemaValidator } from '../helpers/insight-schema.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-const readJsonl = async (path: string) =>
-  (await readFile(path, 'utf8'))
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as InsightEntry);
 const TO = FROM + 8 * 3600;
 const scenario: Scenario = {
   ...DEFAULT_SCENARIO,
@@ -108,41 +103,13 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
   });
 
   it('emits in scheduled runs, continued from _state/, exactly what the replay of the same range emits', async () => {
-    const sink = `jsonl:${join(dir, 'scheduled.jsonl')}`;
-    const lake = join(dir, 'lake');
     const runs = [FROM + 4 * 3600, FROM + 4 * 3600, FROM + 5.5 * 3600, TO];
-    const messages: string[] = [];
-    for (const now of runs) {
-      const run = await runCli([
-        'detect',
-        '--lake',
-        lake,
-        '--now',
-        iso(now),
-        '--lag-minutes',
-        '0',
-        '--sink',
-        sink,
-      ]);
-      expect(run.code).toBe(0);
-      messages.push(run.err);
-    }
-    expect(messages[1]).toMatch(/nothing new to judge/);
-    const scheduled = await readJsonl(join(dir, 'scheduled.jsonl'));
     // The first run judges the hour before its "now", warming up on everything before.
-    const replay = await runCli([
-      'detect',
-      '--lake',
-      lake,
-      '--from',
-      iso(FROM + 3 * 3600),
-      '--to',
-      iso(TO),
-      '--sink',
-      `jsonl:${join(dir, 'replay.jsonl')}`,
-    ]);
-    expect(replay.code).toBe(0);
-    const replayed = await readJsonl(join(dir, 'replay.jsonl'));
+    const { scheduled, replayed, messages } = await scheduledAndReplayed(join(dir, 'lake'), dir, runs, {
+      from: FROM + 3 * 3600,
+      to: TO,
+    });
+    expect(messages[1]).toMatch(/nothing new to judge/);
     expect(scheduled.length).toBeGreaterThan(0);
     expect(scheduled).toEqual(replayed);
   });
