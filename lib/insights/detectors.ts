@@ -203,9 +203,9 @@ export const DETECTOR_DEFAULTS = {
    * view; named `caller -> callee`, see EDGE_SERIES_SEPARATOR in detect.ts), besides each service: one
    * caller's calls failing or slowing are then found where they are too small a share of the callee's
    * requests to move the callee's own rates. An edge's insight names the callee as its root cause, and
-   * "calls from caller to callee" in its Summary. Off by default for its cost: a fleet has about as many
-   * edges as services or more (the demo's 10 services, 8 edges), and the detector's state, its time and its
-   * memory grow with the series judged.
+   * "calls from caller to callee" in its Summary. Off by default for its cost: the detector's state, its
+   * time and its memory grow with the series judged (edges to a service with one caller are not judged:
+   * see edgeBucketsBeyondServices in lake.ts).
    */
   edgeSeries: 0,
 } as const;

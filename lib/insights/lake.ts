@@ -6,6 +6,7 @@ import {
   type Bucket,
   detectInsights,
   type Edge,
+  edgeOfSeries,
   edgeSeriesName,
   rootEdge,
 } from './detect.js';
@@ -46,7 +47,7 @@ export async function detectOverLake(
   const to = options.to ?? last + BUCKET_SECONDS;
   const edges = await readEdges(engine, historyFrom ?? first, to);
   if (options.detector?.edgeSeries === 1)
-    rows.push(...(await readEdgeBuckets(engine, historyFrom, options.to)));
+    rows.push(...edgeBucketsBeyondServices(await readEdgeBuckets(engine, historyFrom, options.to), rows));
   const entries = detectInsights(rows, {
     from,
     to,
@@ -80,6 +81,26 @@ export async function readEdgeBuckets(engine: QueryEngine, from?: number, to?: n
     from,
     to,
   );
+}
+
+/**
+ * The edge buckets that say something the callee's own do not: an edge bucket holding every request its
+ * callee had in that bucket (its only caller then, and no request from outside) is the callee's bucket again,
+ * and judged twice it would only cost time and state and name the same anomaly twice. So an edge to a service
+ * with one caller never becomes a series (six of the demo's eight edges), and a second caller's edge is
+ * judged in the buckets where the two share the callee. Decided bucket by bucket from the two views' rows,
+ * so a scheduled run and a replay decide alike.
+ */
+export function edgeBucketsBeyondServices(
+  edgeBuckets: readonly Bucket[],
+  serviceBuckets: readonly Bucket[],
+): Bucket[] {
+  const requests = new Map<string, number>();
+  for (const b of serviceBuckets) requests.set(`${b.service}\u0000${b.bucket}`, b.requests);
+  return edgeBuckets.filter((b) => {
+    const callee = edgeOfSeries(b.service)?.callee;
+    return callee === undefined || requests.get(`${callee}\u0000${b.bucket}`) !== b.requests;
+  });
 }
 
 /** A bucket view's rows in [from, to), a bucket straddling an hour partition merged into one. */

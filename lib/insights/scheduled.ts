@@ -19,7 +19,7 @@ import type { DetectorOptions } from './detectors.js';
 import { DetectorStateError, PublishError } from './errors.js';
 import { ENTRY_REFUSED_ERRORS } from './eventbridge-publisher.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
-import { fillSamples, readBuckets, readEdgeBuckets, readEdges } from './lake.js';
+import { edgeBucketsBeyondServices, fillSamples, readBuckets, readEdgeBuckets, readEdges } from './lake.js';
 import type { LifecycleOptions } from './lifecycle.js';
 import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.js';
 
@@ -144,7 +144,8 @@ export async function runScheduledDetect(
   const readFrom = next ?? from - config.historyDays * 86_400;
   const buckets: Bucket[] = await readBuckets(deps.engine, readFrom, to);
   const edgeSeries = config.detector?.edgeSeries === 1;
-  if (edgeSeries) buckets.push(...(await readEdgeBuckets(deps.engine, readFrom, to)));
+  if (edgeSeries)
+    buckets.push(...edgeBucketsBeyondServices(await readEdgeBuckets(deps.engine, readFrom, to), buckets));
   // The state keeps the graph, so after the first run (the last day's edges) only new calls are read.
   detector.addEdges(await readEdges(deps.engine, next ?? Math.max(readFrom, to - 86_400), to));
   // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.

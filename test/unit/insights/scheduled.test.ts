@@ -7,6 +7,7 @@ import { type Bucket, Detector, edgeOfSeries, replay } from '../../../lib/insigh
 import { advanceCheckpoint } from '../../../lib/export/state.js';
 import { DetectorStateError, PublishError } from '../../../lib/insights/errors.js';
 import type { InsightEntry, InsightPublisher } from '../../../lib/insights/events.js';
+import { edgeBucketsBeyondServices } from '../../../lib/insights/lake.js';
 import {
   DETECTOR_STATE_KEY,
   decodeState,
@@ -118,7 +119,11 @@ describe('runScheduledDetect', () => {
 
   it('with edgeSeries=1 judges the edges too, and publishes metrics of the services only', async () => {
     const failing = (i: number) => (i >= 30 && i < 36 ? { faults: 60 } : {});
-    const engine = bucketEngine([...buckets, ...series('frontend -> checkout', 60, failing)]);
+    // frontend makes 150 of checkout's 200 calls a bucket (the rest come from outside).
+    const engine = bucketEngine([
+      ...buckets,
+      ...series('frontend -> checkout', 60, (i) => ({ requests: 150, ...failing(i) })),
+    ]);
     const publisher = new Recorder();
     const put: string[][] = [];
     const metrics = {
@@ -143,6 +148,23 @@ describe('runScheduledDetect', () => {
       date(25),
     );
     expect(off.queries.some((q) => q.includes('edge_buckets'))).toBe(false);
+  });
+
+  it("leaves out an edge's buckets that hold all of its callee's requests: the callee's own again", () => {
+    // payments gets 100 calls a bucket, 90 from checkout and 10 from another caller, but in bucket 1 only
+    // checkout's 90; checkout's only caller is frontend.
+    const services = [
+      ...series('checkout', 3),
+      ...series('payments', 3, (i) => ({ requests: i === 1 ? 90 : 100 })),
+    ];
+    const edges = [
+      ...series('frontend -> checkout', 3),
+      ...series('checkout -> payments', 3, () => ({ requests: 90 })),
+    ];
+    expect(edgeBucketsBeyondServices(edges, services).map((b) => [b.service, b.bucket])).toEqual([
+      ['checkout -> payments', at(0)],
+      ['checkout -> payments', at(2)],
+    ]);
   });
 
   it('judges no bucket the exporter has not made whole yet, and judges it once the checkpoint passes it', async () => {
