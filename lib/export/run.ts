@@ -510,7 +510,13 @@ async function convert(
   if (bad.length > 0) {
     report.quarantinedDocuments += bad.length;
     report.quarantinedTraces.push(trace.id);
-    await quarantine(context.deps.store, startMs, bad, new Date(exportedAt).toISOString());
+    await quarantine(
+      context.deps.store,
+      startMs,
+      bad,
+      new Date(exportedAt).toISOString(),
+      context.options.redact !== undefined,
+    );
   }
   if (documents.length === 0) return undefined;
   const assembled = assembleTrace(trace.id, documents);

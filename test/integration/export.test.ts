@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,10 +7,12 @@ import { PutTraceSegmentsCommand } from '@aws-sdk/client-xray';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConfigFromEnv } from '../../lib/export/config.js';
+import { WITHHELD_REASON } from '../../lib/export/quarantine.js';
 import { exportRange } from '../../lib/export/run.js';
 import { parseBackfillWindow, recordRun, runBackfillWindow } from '../../lib/export/scheduled.js';
 import { readCheckpoint, readUnprocessed, UNPROCESSED_KEY } from '../../lib/export/state.js';
 import { decodeParquet } from '../../lib/lake/parquet.js';
+import { parseRedaction } from '../../lib/lake/redact.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { silent } from '../../lib/observability.js';
@@ -621,6 +624,38 @@ describe('export from xray-local into a folder lake', () => {
     expect(file.documents[0]!.problems[0]).toMatch(/^document: not valid JSON/);
     expect(file.documents[0]!.document).toHaveLength(40);
     expect((await stat(join(folder, dt!, hour!, `${victim}.json`))).size).toBeGreaterThan(0);
+  });
+
+  it('keeps a quarantined document without its text when redaction rules are on, its size and digest instead', async () => {
+    const store = await freshStore();
+    const victim = sourceIds[7]!;
+    let text = '';
+    const corrupting: TraceSource = {
+      listPage: (w, t) => source.listPage(w, t),
+      batchGet: async (ids) => {
+        const result = await source.batchGet(ids);
+        for (const trace of result.traces)
+          if (trace.id === victim) text = trace.documents[0]!.text = trace.documents[0]!.text.slice(0, 40);
+        return result;
+      },
+    };
+    const redact = parseRedaction('users')!;
+    const report = await exportRange({ source: corrupting, store }, { from: FROM, to: TO, redact });
+    expect(report.quarantinedTraces).toEqual([victim]);
+    const keys: string[] = [];
+    for await (const key of store.list('_quarantine/')) keys.push(key);
+    const file = JSON.parse(new TextDecoder().decode((await store.get(keys[0]!))!.body)) as {
+      documents: Record<string, unknown>[];
+    };
+    expect(keys).toHaveLength(1);
+    expect(file.documents[0]).toMatchObject({
+      traceId: victim,
+      document: null,
+      withheld: WITHHELD_REASON,
+      bytes: 40,
+      sha256: createHash('sha256').update(text).digest('hex'),
+    });
+    expect((file.documents[0]!.problems as string[])[0]).toMatch(/^document: not valid JSON/);
   });
 
   it('refuses to run while another run holds the lease', async () => {
