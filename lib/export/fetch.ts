@@ -81,10 +81,14 @@ export async function fetchTraces(
               limit = Math.min(options.maxConcurrency, limit + 1 / Math.max(1, limit));
               unprocessed.push(...result.unprocessed);
               // An id neither returned nor listed as unprocessed is one too (X-Ray documents no such case,
-              // but a trace can expire between its listing and its fetch): asked again, then reported.
-              const answered = new Set([...result.unprocessed, ...result.traces.map((t) => t.id)]);
+              // but a trace can expire between its listing and its fetch), and so is a trace returned without
+              // a single document (still being indexed, its segments gone; one over X-Ray's limit is counted as
+              // such where it is converted): nothing to write, and dropped it would be missing from the lake
+              // with nothing said. Asked again, then reported.
+              const served = result.traces.filter((t) => t.documents.length > 0 || t.limitExceeded);
+              const answered = new Set([...result.unprocessed, ...served.map((t) => t.id)]);
               for (const id of batch) if (!answered.has(id)) unprocessed.push(id);
-              for (const trace of result.traces) await onTrace(trace);
+              for (const trace of served) await onTrace(trace);
             })
             .catch((error: unknown) => {
               failure ??= error;

@@ -298,7 +298,6 @@ interface UnitContext {
   pace?: { ms: number; traces: number };
 }
 
-/** Whether the Lambda's deadline (epoch ms) has passed or the run was aborted: no new window starts then. */
 /**
  * Whether a window of `traces` traces to fetch would, at the run's pace so far, end past `stopAt`: begun, it
  * would be cut off by the Lambda's timeout, leaving the lease held for its time to live and the window to
@@ -312,6 +311,7 @@ function wouldOverrun(context: UnitContext, traces: number): boolean {
   return Date.now() + (pace.ms / pace.traces) * traces > options.stopAt;
 }
 
+/** Whether the Lambda's deadline (epoch ms) has passed or the run was aborted: no new window starts then. */
 const shouldStop = (options: ExportOptions): boolean =>
   options.signal?.aborted === true || (options.stopAt !== undefined && Date.now() >= options.stopAt);
 const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
@@ -485,13 +485,6 @@ async function convert(
   exportedAt: number,
 ): Promise<TraceRows | undefined> {
   const { report } = context;
-  // Returned without a single document (X-Ray still indexing it, or its segments gone): nothing to write, and
-  // dropped here it would be missing from the lake with nothing said. Reported unprocessed instead, and so
-  // asked for again by the next run to the live edge (the carry-over list).
-  if (trace.documents.length === 0) {
-    report.unprocessedTraceIds.push(trace.id);
-    return undefined;
-  }
   const documents: SegmentDocument[] = [];
   const bad: QuarantinedDocument[] = [];
   for (const { id, text } of trace.documents) {

@@ -1,3 +1,5 @@
+import { shardOfKey } from '../lake/hour-files.js';
+import { TABLES } from '../lake/schema.js';
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isTraceId } from '../xray/ids.js';
@@ -255,10 +257,8 @@ export async function checkLakeShards(store: ObjectStore, shards: number, now = 
       return;
     }
     let highest = -1;
-    for await (const key of store.list('traces/')) {
-      const index = /\/part-(\d+)\.parquet$/.exec(key)?.[1];
-      if (index !== undefined) highest = Math.max(highest, Number(index));
-    }
+    for await (const key of store.list(`${TABLES.traces}/`))
+      highest = Math.max(highest, shardOfKey(key) ?? -1);
     if (highest >= 0 && (highest === 0 ? shards !== 1 : shards <= highest))
       throw new LakeShardsError(store.location, highest + 1, shards, 'part files');
     try {

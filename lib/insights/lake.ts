@@ -47,7 +47,7 @@ export async function detectOverLake(
   const to = options.to ?? last + BUCKET_SECONDS;
   const edges = await readEdges(engine, historyFrom ?? first, to);
   if (options.detector?.edgeSeries === 1)
-    rows.push(...edgeBucketsBeyondServices(await readEdgeBuckets(engine, historyFrom, options.to), rows));
+    rows.push(...(await readEdgeSeries(engine, rows, historyFrom, options.to)));
   const entries = detectInsights(rows, {
     from,
     to,
@@ -81,6 +81,20 @@ export async function readEdgeBuckets(engine: QueryEngine, from?: number, to?: n
     from,
     to,
   );
+}
+
+/**
+ * The edge series' buckets in [from, to) that the detector judges with `edgeSeries=1`: those of
+ * `readEdgeBuckets` that say something their callee's own buckets (`services`, read over the same range)
+ * do not (see {@link edgeBucketsBeyondServices}).
+ */
+export async function readEdgeSeries(
+  engine: QueryEngine,
+  services: readonly Bucket[],
+  from?: number,
+  to?: number,
+): Promise<Bucket[]> {
+  return edgeBucketsBeyondServices(await readEdgeBuckets(engine, from, to), services);
 }
 
 /**

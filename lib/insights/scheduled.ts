@@ -19,7 +19,7 @@ import type { DetectorOptions } from './detectors.js';
 import { DetectorStateError, PublishError } from './errors.js';
 import { ENTRY_REFUSED_ERRORS } from './eventbridge-publisher.js';
 import type { InsightEntry, InsightPublisher } from './events.js';
-import { edgeBucketsBeyondServices, fillSamples, readBuckets, readEdgeBuckets, readEdges } from './lake.js';
+import { fillSamples, readBuckets, readEdges, readEdgeSeries } from './lake.js';
 import type { LifecycleOptions } from './lifecycle.js';
 import { type BucketMetrics, bucketMetrics, type MetricsSink } from './metrics.js';
 
@@ -142,10 +142,11 @@ export async function runScheduledDetect(
 
   // The first run warms the baselines on history; later ones read only the buckets they judge.
   const readFrom = next ?? from - config.historyDays * 86_400;
-  const buckets: Bucket[] = await readBuckets(deps.engine, readFrom, to);
+  const serviceBuckets = await readBuckets(deps.engine, readFrom, to);
   const edgeSeries = config.detector?.edgeSeries === 1;
-  if (edgeSeries)
-    buckets.push(...edgeBucketsBeyondServices(await readEdgeBuckets(deps.engine, readFrom, to), buckets));
+  const buckets: Bucket[] = edgeSeries
+    ? [...serviceBuckets, ...(await readEdgeSeries(deps.engine, serviceBuckets, readFrom, to))]
+    : serviceBuckets;
   // The state keeps the graph, so after the first run (the last day's edges) only new calls are read.
   detector.addEdges(await readEdges(deps.engine, next ?? Math.max(readFrom, to - 86_400), to));
   // A lake with nothing yet: wait for data rather than start the detector's clock on nothing.
@@ -177,11 +178,7 @@ export async function runScheduledDetect(
     from,
     to,
     buckets: (to - from) / BUCKET_SECONDS,
-    services: new Set(
-      buckets
-        .filter((b) => b.bucket >= from && !(edgeSeries && edgeOfSeries(b.service)))
-        .map((b) => b.service),
-    ).size,
+    services: new Set(serviceBuckets.filter((b) => b.bucket >= from).map((b) => b.service)).size,
     opened: count('opened'),
     closed: count('closed'),
     updated: events.length - count('opened') - count('closed'),

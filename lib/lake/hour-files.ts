@@ -46,6 +46,12 @@ export function partKey(table: TableName, partitionPath: string, shard: number):
   return `${TABLES[table]}/${partitionPath}/part-${String(shard).padStart(5, '0')}.parquet`;
 }
 
+/** The shard a part file's key names (`…/part-00003.parquet`: 3), or undefined for another key. */
+export function shardOfKey(key: string): number | undefined {
+  const digits = /\/part-(\d+)\.parquet$/.exec(key)?.[1];
+  return digits === undefined ? undefined : Number(digits);
+}
+
 /** The shard of a trace: FNV-1a of its id, so a trace always lands in the same part file. */
 export function shardOf(traceId: string, shards: number): number {
   if (shards <= 1) return 0;

@@ -2,14 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportRange } from '../../lib/export/run.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scenario.js';
-import { simulate } from '../../lib/local/simulator/simulate.js';
 import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
-import { FsStore } from '../../lib/store/fs-store.js';
-import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { readJsonl, runCli, scheduledAndReplayed } from '../helpers/cli.js';
-import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+import { simulatedLake } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
 const TO = FROM + 5 * 3600;
@@ -19,7 +15,7 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 /**
  * The default shop with the admin API (4% of requests) reading the orders table too, which answers 2% of all
  * calls with a fault. From +3h for 45 minutes half of the admin API's calls to it fault: a few more faults a
- * bucket among the table's ~400 calls, within its usual noise, while the admin API fails half its requests.
+ * bucket among the table's 160–410 calls (the simulator's traffic over those hours), within its usual noise, while the admin API fails half its requests.
  */
 const scenario: Scenario = {
   ...DEFAULT_SCENARIO,
@@ -59,15 +55,7 @@ describe('detect with edge series over an exported lake', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'detect-edges-'));
-    const local = await startLocalXRay();
-    const client = xrayClient(local.endpoint);
-    await simulate(client, { scenario, from: FROM, to: TO, seed: 3, batchSize: 250 });
-    await exportRange(
-      { source: new XRayTraceSource(client), store: new FsStore(join(dir, 'lake')) },
-      { from: FROM, to: TO },
-    );
-    client.destroy();
-    await local.service.stop();
+    await simulatedLake(join(dir, 'lake'), { scenario, from: FROM, to: TO, seed: 3 });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

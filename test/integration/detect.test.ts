@@ -6,14 +6,10 @@ import type { InsightEntry } from '../../lib/insights/events.js';
 import { readEdges } from '../../lib/insights/lake.js';
 import { DuckDbEngine } from '../../lib/query/duckdb-engine.js';
 import type { QueryEngine } from '../../lib/query/engine.js';
-import { exportRange } from '../../lib/export/run.js';
 import { DEFAULT_SCENARIO, type Scenario } from '../../lib/local/simulator/scenario.js';
-import { simulate } from '../../lib/local/simulator/simulate.js';
-import { FsStore } from '../../lib/store/fs-store.js';
-import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { readJsonl, runCli, scheduledAndReplayed } from '../helpers/cli.js';
 import { insightSchemaValidator } from '../helpers/insight-schema.js';
-import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+import { simulatedLake } from '../helpers/local-xray.js';
 
 const FROM = Date.UTC(2026, 10, 18, 4) / 1000;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -47,15 +43,7 @@ describe('xray-lake detect over an exported lake with labelled incidents', () =>
   let insights: InsightEntry[];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'detect-'));
-    const local = await startLocalXRay();
-    const client = xrayClient(local.endpoint);
-    await simulate(client, { scenario, from: FROM, to: TO, seed: 12, batchSize: 250 });
-    await exportRange(
-      { source: new XRayTraceSource(client), store: new FsStore(join(dir, 'lake')) },
-      { from: FROM, to: TO },
-    );
-    client.destroy();
-    await local.service.stop();
+    await simulatedLake(join(dir, 'lake'), { scenario, from: FROM, to: TO, seed: 12 });
     const run = await runCli([
       'detect',
       '--lake',

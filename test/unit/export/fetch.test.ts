@@ -11,7 +11,7 @@ const throttled = () =>
 const serverError = () =>
   Object.assign(new Error('oops'), { name: 'ServiceUnavailableException', $fault: 'server' });
 const options = { ...DEFAULT_FETCH_OPTIONS, baseDelayMs: 0, maxDelayMs: 0, sleep: async () => {} };
-const trace = (id: string): RawTrace => ({ id, limitExceeded: false, documents: [] });
+const trace = (id: string): RawTrace => ({ id, limitExceeded: false, documents: [{ id: 'd', text: '{}' }] });
 
 describe('fetchTraces', () => {
   it('asks for 5 ids a call and returns every trace', async () => {
