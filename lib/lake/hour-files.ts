@@ -32,14 +32,22 @@ export const MERGE_ATTEMPTS = 8;
 export const KEEP_ROW_GROUP_ROWS = { traces: 2_000, segments: 20_000 } as const;
 
 /**
- * Pauses (ms) before re-reading an hour whose two files disagree, before taking it for the leftovers of a
- * run stopped between its writes. A writer puts the segments file, then the traces file: read between the
- * two, its segments look like orphans, and dropping them while its traces write lands after ours would
- * keep its traces without their segments. These add up to 5 s, meant to outlast one traces write (not
- * measured against S3); a writer stalled longer can still lose its segments so. A run that really stopped
- * costs them once, at the next write to its hour.
+ * How long a merge keeps segment rows whose trace the traces file lacks (orphans): 15 minutes, the longest
+ * a Lambda invocation runs (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+ * A writer puts the segments file, then the traces file; read between the two, its segments are orphans.
+ * Dropped, they were lost whenever that writer's traces write landed before ours (its traces without
+ * their segments); kept, either order ends with every row: its traces write fails on ours and it merges
+ * again, or ours fails on its and finds its traces there. Only a writer stalled longer than this between
+ * two consecutive puts (a process paused, not a slow network) can still lose them; until then they are
+ * taken for a stopped run's and dropped. They used to be waited out for 5 s, which a longer stall beat.
  */
-export const TORN_HOUR_WAITS_MS = [250, 750, 1_500, 2_500] as const;
+export const ORPHAN_GRACE_MS = 15 * 60_000;
+
+/**
+ * The segments file's footer key for the orphans it carries: JSON, trace id → when a merge first found
+ * that trace's rows orphaned (epoch ms). Written only while there are orphans; readers ignore it.
+ */
+export const ORPHANS_KEY = 'xray-lake.orphans';
 
 /** `traces/dt=2026-11-20/hour=10/part-00000.parquet` */
 export function partKey(table: TableName, partitionPath: string, shard: number): string {
@@ -125,11 +133,19 @@ export async function mergeIntoHourFiles(
     shards?: number;
     /** See {@link KEEP_ROW_GROUP_ROWS}. */
     keepRowGroupRows?: { traces: number; segments: number };
-    /** See {@link TORN_HOUR_WAITS_MS}. */
-    tornWaitsMs?: readonly number[];
+    /** See {@link ORPHAN_GRACE_MS}. */
+    orphanGraceMs?: number;
+    /** The clock orphans are aged by (epoch ms). */
+    now?: () => number;
   } = {},
 ): Promise<MergeResult> {
-  const { shards = 1, keepRowGroupRows = KEEP_ROW_GROUP_ROWS, tornWaitsMs = TORN_HOUR_WAITS_MS } = options;
+  const {
+    shards = 1,
+    keepRowGroupRows = KEEP_ROW_GROUP_ROWS,
+    orphanGraceMs = ORPHAN_GRACE_MS,
+    now = Date.now,
+  } = options;
+  const orphans = { graceMs: orphanGraceMs, now };
   const total = emptyResult();
   // The newest offered revision of each trace: two revisions of one trace in a batch can start in different
   // hours, and each written to its own would leave the trace in both.
@@ -166,7 +182,7 @@ export async function mergeIntoHourFiles(
       [],
       removals,
       keepRowGroupRows,
-      tornWaitsMs,
+      orphans,
     );
     addMergeResult(total, result);
     for (const id of newer) newerElsewhere.add(id);
@@ -195,7 +211,7 @@ export async function mergeIntoHourFiles(
       group.traces,
       new Map(),
       keepRowGroupRows,
-      tornWaitsMs,
+      orphans,
     );
     addMergeResult(total, result);
   }
@@ -243,7 +259,7 @@ async function mergeOne(
   incoming: readonly TraceRows[],
   removals: ReadonlyMap<string, number>,
   keepRows: { traces: number; segments: number },
-  tornWaitsMs: readonly number[],
+  orphans: { graceMs: number; now: () => number },
 ): Promise<{ result: MergeResult; newer: string[] }> {
   const tracesKey = partKey('traces', partition, shard);
   const segmentsKey = partKey('segments', partition, shard);
@@ -251,7 +267,6 @@ async function mergeOne(
   const offered = new Map(incoming.map((rows) => [rows.trace.trace_id, rows]));
 
   let conflicts = 0;
-  let waited = 0;
   for (let attempt = 1; ;) {
     const [tracesObject, segmentsObject] = await Promise.all([store.get(tracesKey), store.get(segmentsKey)]);
     const tracesFile = tracesObject
@@ -279,12 +294,10 @@ async function mergeOne(
     if (replacing.length === 0 && removing.length === 0)
       return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
     // The segments file holds exactly the traces file's traces when its rows add up to their segment
-    // counts. Torn (see TORN_HOUR_WAITS_MS): read again before planMerge drops the segments file's orphans.
+    // counts. Otherwise it may hold orphans: another writer's between its two puts, or a stopped run's.
     const consistent = (segmentsFile?.rows ?? 0) === index.reduce((sum, row) => sum + row.segment_count, 0);
-    if (!consistent && waited < tornWaitsMs.length) {
-      await new Promise((resolve) => setTimeout(resolve, tornWaitsMs[waited++]));
-      continue;
-    }
+    const now = orphans.now();
+    const orphanedSince = consistent ? new Map<string, number>() : orphansOf(segmentsFile);
     const replaced = new Set([...replacing.map((rows) => rows.trace.trace_id), ...removing]);
     const plan = await planMerge(tracesFile, segmentsFile, consistent, existing, replaced, keepRows, () =>
       reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
@@ -298,23 +311,41 @@ async function mergeOne(
     const traceRows: TraceRow[] = [...keptTraces, ...replacing.map((rows) => rows.trace)];
     traceRows.sort((a, b) => byStart(a.start_time, a.trace_id, b.start_time, b.trace_id));
     // The re-encoded segment rows: those of traces kept from the groups being rewritten, then the replacing
-    // traces'. Rows of a trace the traces file lacks (left by a run stopped between its writes) are dropped.
+    // traces'. Rows of a trace the traces file lacks are kept for ORPHAN_GRACE_MS from when a merge first
+    // found them so, then taken for a stopped run's and dropped.
+    const keptOrphans = new Map<string, number>();
     const keptSegments = segmentsFile
       ? (
           await reading(store, segmentsKey, () =>
             decodeRowGroups('segments', segmentsFile, plan.segments.rewrite),
           )
-        ).filter((row) => !replaced.has(row.trace_id) && existing.has(row.trace_id))
+        ).filter((row) => {
+          const id = row.trace_id;
+          if (replaced.has(id)) return false;
+          if (existing.has(id)) return true;
+          const since = keptOrphans.get(id) ?? orphanedSince.get(id) ?? now;
+          if (now - since >= orphans.graceMs) return false;
+          keptOrphans.set(id, since);
+          return true;
+        })
       : [];
     const byTrace = new Map<string, SegmentRow[]>();
     for (const row of keptSegments) push(byTrace, row.trace_id, row);
     for (const rows of replacing) byTrace.set(rows.trace.trace_id, rows.segments);
-    // In the traces' order, each trace's rows kept together in depth-first order.
-    const start = (id: string) => offered.get(id)?.trace.start_time ?? existing.get(id)?.start_time ?? 0;
+    // In the traces' order, each trace's rows kept together in depth-first order (an orphan by its first row).
+    const start = (id: string) =>
+      offered.get(id)?.trace.start_time ?? existing.get(id)?.start_time ?? byTrace.get(id)![0]!.start_time;
     const segmentOrder = [...byTrace.keys()].sort((a, b) => byStart(start(a), a, start(b), b));
     const segmentRows = segmentOrder.flatMap((id) => byTrace.get(id)!);
 
-    const segmentsBody = encodeParquet('segments', segmentRows, plan.segments.keep);
+    const segmentsBody = encodeParquet(
+      'segments',
+      segmentRows,
+      plan.segments.keep,
+      keptOrphans.size > 0
+        ? { metadata: [{ key: ORPHANS_KEY, value: JSON.stringify(Object.fromEntries(keptOrphans)) }] }
+        : {},
+    );
     const tracesBody = encodeParquet('traces', traceRows, plan.traces.keep);
     try {
       await store.put(segmentsKey, segmentsBody, { ifMatch: segmentsObject?.etag ?? null });
@@ -337,6 +368,28 @@ async function mergeOne(
       conflicts++;
     }
   }
+}
+
+/**
+ * The orphans a segments file carries by its footer (see {@link ORPHANS_KEY}): trace id → first found.
+ * A file without the key (a stopped run's own, or one written before the key) names none, so its orphans
+ * count from now.
+ */
+function orphansOf(file: ParquetFile | undefined): Map<string, number> {
+  const text = file?.metadata.key_value_metadata?.find((kv) => kv.key === ORPHANS_KEY)?.value;
+  const since = new Map<string, number>();
+  if (!text) return since;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Unreadable, the key names no orphan: they count from now, which only keeps them longer.
+    return since;
+  }
+  if (parsed && typeof parsed === 'object')
+    for (const [id, at] of Object.entries(parsed))
+      if (typeof at === 'number' && Number.isFinite(at)) since.set(id, at);
+  return since;
 }
 
 /** Which row groups of an hour's two files a merge re-encodes, and which it keeps as they are. */

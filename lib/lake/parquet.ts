@@ -119,6 +119,8 @@ export interface Layout {
    * frames of stored blocks (test/helpers/zstd.ts).
    */
   compress?: (bytes: Uint8Array) => Uint8Array;
+  /** Key-value pairs for the footer besides the table's and the schema version's. */
+  metadata?: readonly { key: string; value: string }[];
 }
 
 /**
@@ -224,9 +226,10 @@ export function asciiBytes(values: readonly unknown[]): (Uint8Array | null)[] | 
   return out;
 }
 
-const KV_METADATA = (table: TableName) => [
+const KV_METADATA = (table: TableName, layout: Layout) => [
   { key: 'xray-lake.table', value: table },
   { key: 'xray-lake.schema', value: SCHEMA_VERSION },
+  ...(layout.metadata ?? []),
 ];
 
 function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout): Uint8Array {
@@ -245,7 +248,7 @@ function encodeRows(table: TableName, rows: readonly unknown[], layout: Layout):
     compress: layout.compress ?? compressorFor(codec),
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
-    kvMetadata: KV_METADATA(table),
+    kvMetadata: KV_METADATA(table, layout),
   });
 }
 
@@ -281,7 +284,7 @@ export function encodeParquetReference(
     compressors: { [codec]: layout.compress ?? compressorFor(codec) } as never,
     rowGroupSize: layout.rowGroupSize ?? ROW_GROUP_SIZE,
     pageSize: layout.pageSize ?? PAGE_SIZE,
-    kvMetadata: KV_METADATA(table),
+    kvMetadata: KV_METADATA(table, layout),
   });
   return new Uint8Array(buffer);
 }

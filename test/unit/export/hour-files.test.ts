@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { mergeIntoHourFiles, partKey, readRevisions, shardOf } from '../../../lib/lake/hour-files.js';
+import {
+  mergeIntoHourFiles,
+  ORPHAN_GRACE_MS,
+  ORPHANS_KEY,
+  partKey,
+  readRevisions,
+  shardOf,
+} from '../../../lib/lake/hour-files.js';
 import { UnreadableLakeFileError } from '../../../lib/lake/errors.js';
 import { decodeParquet, openParquet } from '../../../lib/lake/parquet.js';
 import { traceToRows } from '../../../lib/lake/schema.js';
@@ -53,6 +60,39 @@ function trace(start: number, spans = 2): SegmentDocument[] {
     }),
   );
   return [root, ...children];
+}
+
+/**
+ * Another writer merging `theirs`, stalled after its segments put until `release` is called; resolves once
+ * it stalls. `theirRun` is its merge.
+ */
+async function stalledBeforeTraces(inner: ObjectStore, theirs: SegmentDocument[]) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let stalled!: () => void;
+  const atTraces = new Promise<void>((resolve) => (stalled = resolve));
+  const stalling = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+    if (key.startsWith('traces/')) {
+      stalled();
+      await released;
+    }
+    return inner.put(key, body, options);
+  });
+  const theirRun = mergeIntoHourFiles(stalling, [rowsOf(theirs, 1)], KEEP_ALL);
+  await atTraces;
+  return { theirRun, release };
+}
+
+/** The hour holds exactly these traces, each with as many segment rows as its count says. */
+async function expectWhole(lake: ObjectStore, expected: SegmentDocument[][]) {
+  const traces = await decodeParquet('traces', await read(lake, 'traces'));
+  const rowsPerTrace = new Map<string, number>();
+  for (const row of await decodeParquet('segments', await read(lake, 'segments')))
+    rowsPerTrace.set(row.trace_id, (rowsPerTrace.get(row.trace_id) ?? 0) + 1);
+  expect(new Map(traces.map((t) => [t.trace_id, t.segment_count]))).toEqual(
+    new Map(expected.map((d) => [d[0]!.trace_id, d.length])),
+  );
+  expect(rowsPerTrace).toEqual(new Map(traces.map((t) => [t.trace_id, t.segment_count])));
 }
 
 describe('mergeIntoHourFiles', () => {
@@ -120,50 +160,47 @@ describe('mergeIntoHourFiles', () => {
     );
   });
 
-  it('keeps the rows of a writer caught between its two writes, waiting for its traces file', async () => {
+  it('keeps the rows of a writer stalled between its two writes when its traces write lands before ours', async () => {
     const inner = await store();
     const kept = trace(START);
     await mergeUnit(inner, [kept]);
-    // Theirs: the segments file is written, then they stall before the traces file until we have read.
+    // Theirs: the segments file is written, then they stall before the traces file until we have decided
+    // what to do with their rows and written our segments file: longer than any pause of ours.
     const theirs = trace(START + 5, 3);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let stalled!: () => void;
-    const atTraces = new Promise<void>((resolve) => (stalled = resolve));
-    const stalling = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
-      if (key.startsWith('traces/')) {
-        stalled();
-        await released;
-      }
-      return inner.put(key, body, options);
+    const { theirRun, release } = await stalledBeforeTraces(inner, theirs);
+    // Ours reads the hour torn (their segments, the old traces); once our segments file is in, they go
+    // on, and our own traces write waits until theirs is in: the order in which dropping their rows as
+    // orphans lost them (their traces in, without their segments).
+    const ours = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+      if (key.startsWith('traces/')) await theirRun;
+      const put = await inner.put(key, body, options);
+      if (key.startsWith('segments/')) release();
+      return put;
     });
-    const theirRun = mergeIntoHourFiles(stalling, [rowsOf(theirs, 1)], KEEP_ALL);
-    await atTraces;
-    // Ours reads the hour torn (their segments, the old traces), which lets them go on; our own traces
-    // write waits until theirs is in, the order in which dropping their rows as orphans would lose them.
-    const ours = {
-      ...withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
-        if (key.startsWith('traces/')) await theirRun;
-        return inner.put(key, body, options);
-      }),
-      get: async (key: string) => {
-        const object = await inner.get(key);
-        if (key.startsWith('segments/')) release();
-        return object;
-      },
-    };
     const mine = trace(START + 1);
-    await mergeIntoHourFiles(ours, [rowsOf(mine, 1)], { ...KEEP_ALL, tornWaitsMs: [50, 200, 1000, 3000] });
-    await theirRun;
-    // Every trace with all its segment rows (in write order: the kept groups, then ours).
-    const traces = await decodeParquet('traces', await read(inner, 'traces'));
-    const rowsPerTrace = new Map<string, number>();
-    for (const row of await decodeParquet('segments', await read(inner, 'segments')))
-      rowsPerTrace.set(row.trace_id, (rowsPerTrace.get(row.trace_id) ?? 0) + 1);
-    expect(new Map(traces.map((t) => [t.trace_id, t.segment_count]))).toEqual(
-      new Map([kept, mine, theirs].map((d) => [d[0]!.trace_id, d.length])),
-    );
-    expect(rowsPerTrace).toEqual(new Map(traces.map((t) => [t.trace_id, t.segment_count])));
+    expect(await mergeIntoHourFiles(ours, [rowsOf(mine, 1)], KEEP_ALL)).toMatchObject({ conflicts: 1 });
+    expect(await theirRun).toMatchObject({ conflicts: 0, written: 1 });
+    await expectWhole(inner, [kept, mine, theirs]);
+  });
+
+  it('keeps the rows of a writer stalled between its two writes when ours lands first, and it merges again', async () => {
+    const inner = await store();
+    const kept = trace(START);
+    await mergeUnit(inner, [kept]);
+    const theirs = trace(START + 5, 3);
+    const { theirRun, release } = await stalledBeforeTraces(inner, theirs);
+    const mine = trace(START + 1);
+    expect(await mergeIntoHourFiles(inner, [rowsOf(mine, 1)], KEEP_ALL)).toMatchObject({ conflicts: 0 });
+    // Theirs still pending: its rows are in the segments file as orphans, dated.
+    const segments = openParquet(await read(inner, 'segments'));
+    const orphans = segments.metadata.key_value_metadata?.find((kv) => kv.key === ORPHANS_KEY)?.value;
+    expect(Object.keys(JSON.parse(orphans!) as object)).toEqual([theirs[0]!.trace_id]);
+    release();
+    // Their traces write fails on ours; merged again, it finds its rows and ours.
+    expect(await theirRun).toMatchObject({ conflicts: 1, written: 1 });
+    await expectWhole(inner, [kept, mine, theirs]);
+    const after = openParquet(await read(inner, 'segments'));
+    expect(after.metadata.key_value_metadata?.some((kv) => kv.key === ORPHANS_KEY)).toBe(false);
   });
 
   it('adds a unit to an hour file without re-encoding the row groups already there', async () => {
@@ -225,7 +262,7 @@ describe('mergeIntoHourFiles', () => {
     expect(segments).toHaveLength(9);
   });
 
-  it('re-encodes everything, dropping orphan segments, after a run stopped between the two writes', async () => {
+  it("keeps a stopped run's orphan segments for the grace period, then drops them", async () => {
     const inner = await store();
     const kept = trace(START);
     await mergeUnit(inner, [kept]);
@@ -237,15 +274,49 @@ describe('mergeIntoHourFiles', () => {
     });
     await expect(mergeIntoHourFiles(dying, [rowsOf(orphan, 1)], KEEP_ALL)).rejects.toThrow('killed');
     expect(openParquet(await read(inner, 'segments')).rows).toBe(4);
-    // The next run exports another trace of the hour (the orphan's window is redone later); the hour
-    // stays torn through its waits, so the orphans are the dead run's.
+    // The next run exports another trace of the hour (the orphan's window is redone later): within the
+    // grace the orphan rows stay, dated by when they were first found, and age from that date.
+    let clock = Date.UTC(2026, 10, 20, 11);
+    const now = () => clock;
+    await mergeIntoHourFiles(inner, [rowsOf(trace(START + 3), 1)], { ...KEEP_ALL, now });
+    expect((await decodeParquet('segments', await read(inner, 'segments'))).map((s) => s.trace_id)).toContain(
+      orphan[0]!.trace_id,
+    );
+    clock += ORPHAN_GRACE_MS - 1;
+    await mergeIntoHourFiles(inner, [rowsOf(trace(START + 4), 1)], { ...KEEP_ALL, now });
+    const footer = openParquet(await read(inner, 'segments')).metadata.key_value_metadata;
+    expect(JSON.parse(footer!.find((kv) => kv.key === ORPHANS_KEY)!.value!)).toEqual({
+      [orphan[0]!.trace_id]: Date.UTC(2026, 10, 20, 11),
+    });
+    // Past it, they are a stopped run's: dropped.
+    clock += 1;
     const next = trace(START + 2);
-    await mergeIntoHourFiles(inner, [rowsOf(next, 1)], { ...KEEP_ALL, tornWaitsMs: [1, 1] });
+    await mergeIntoHourFiles(inner, [rowsOf(next, 1)], { ...KEEP_ALL, now });
     const traceIds = (await decodeParquet('traces', await read(inner, 'traces'))).map((t) => t.trace_id);
-    expect(traceIds).toEqual([kept[0]!.trace_id, next[0]!.trace_id]);
+    expect(traceIds).toHaveLength(4);
+    expect(traceIds).not.toContain(orphan[0]!.trace_id);
     const segments = await decodeParquet('segments', await read(inner, 'segments'));
     expect(segments.map((s) => s.trace_id)).toEqual(traceIds.flatMap((id) => [id, id]));
-    expect(openParquet(await read(inner, 'segments')).groupRows).toEqual([4]);
+    expect(openParquet(await read(inner, 'segments')).groupRows).toEqual([8]);
+    expect(
+      openParquet(await read(inner, 'segments')).metadata.key_value_metadata?.some(
+        (kv) => kv.key === ORPHANS_KEY,
+      ),
+    ).toBe(false);
+  });
+
+  it("writes a stopped run's trace whole when its window is redone within the grace", async () => {
+    const inner = await store();
+    const orphan = trace(START + 1, 3);
+    const dying = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+      if (key.startsWith('traces/')) throw new Error('killed');
+      return inner.put(key, body, options);
+    });
+    await expect(mergeIntoHourFiles(dying, [rowsOf(orphan, 1)], KEEP_ALL)).rejects.toThrow('killed');
+    const other = trace(START + 2);
+    await mergeUnit(inner, [other]);
+    await mergeUnit(inner, [orphan]);
+    await expectWhole(inner, [other, orphan]);
   });
 
   it('stops at a lake file it cannot read, naming it, and writes nothing over it', async () => {
