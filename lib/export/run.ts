@@ -125,6 +125,12 @@ export interface RunReport {
    * segment that arrived late, before the hour the trace was first exported in (each is in its new hour).
    */
   tracesMoved: number;
+  /**
+   * Traces taken out of the lake because their hour's segments file did not hold their rows (another
+   * writer exporting the same trace at the same moment): missing now, so the next pass over their window
+   * (the revisit pass, for recent ones) fetches them whole again.
+   */
+  tracesWithdrawn: number;
   checkpoint: string | null;
   /** Set when the run stopped at its deadline before `to`: where the next run picks up. */
   stoppedAt?: string;
@@ -179,6 +185,7 @@ export async function exportRange(
     bytesWritten: 0,
     writeConflicts: 0,
     tracesMoved: 0,
+    tracesWithdrawn: 0,
     checkpoint: null,
     seconds: 0,
   };
@@ -472,6 +479,7 @@ async function exportListed(
   report.bytesWritten += merged.bytesWritten;
   report.writeConflicts += merged.conflicts;
   report.tracesMoved += merged.moved;
+  report.tracesWithdrawn += merged.withdrawn;
   context.pace ??= { ms: 0, traces: 0 };
   context.pace.ms += Date.now() - started;
   context.pace.traces += wanted.length;

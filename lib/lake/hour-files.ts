@@ -1,4 +1,5 @@
 import { PreconditionFailedError } from '../store/errors.js';
+import { RETENTION_DAYS } from '../xray/limits.js';
 import { UnreadableLakeFileError } from './errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import {
@@ -85,6 +86,11 @@ export interface MergeResult {
   conflicts: number;
   /** Traces taken out of an hour they were written to before their start time moved (see {@link formerPartitions}). */
   moved: number;
+  /**
+   * Traces taken out of the traces file because the segments file did not hold their rows (see
+   * {@link withdrawnTraces}): missing now, so the next pass over their window fetches them whole again.
+   */
+  withdrawn: number;
 }
 
 /** Adds one merge's counts into a running total. */
@@ -226,6 +232,7 @@ const emptyResult = (): MergeResult => ({
   bytesWritten: 0,
   conflicts: 0,
   moved: 0,
+  withdrawn: 0,
 });
 
 /**
@@ -291,14 +298,21 @@ async function mergeOne(
       const current = existing.get(id);
       if (current) (current.revision < revision ? removing : newer).push(id);
     }
-    if (replacing.length === 0 && removing.length === 0)
-      return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
     // The segments file holds exactly the traces file's traces when its rows add up to their segment
-    // counts. Otherwise it may hold orphans: another writer's between its two puts, or a stopped run's.
+    // counts. Otherwise it may hold orphans (another writer's between its two puts, or a stopped run's),
+    // and traces without their rows.
     const consistent = (segmentsFile?.rows ?? 0) === index.reduce((sum, row) => sum + row.segment_count, 0);
     const now = orphans.now();
+    // Our own traces and those we take out: their rows are dropped.
+    const dropping = new Set([...replacing.map((rows) => rows.trace.trace_id), ...removing]);
+    const withdrawn = consistent
+      ? new Set<string>()
+      : await withdrawnTraces(store, segmentsKey, segmentsFile, index, dropping, now);
+    if (dropping.size === 0 && withdrawn.size === 0)
+      return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
     const orphanedSince = consistent ? new Map<string, number>() : orphansOf(segmentsFile);
-    const replaced = new Set([...replacing.map((rows) => rows.trace.trace_id), ...removing]);
+    // The traces whose rows in the traces file go (a withdrawn trace's segment rows stay, as orphans).
+    const replaced = new Set([...dropping, ...withdrawn]);
     const plan = await planMerge(tracesFile, segmentsFile, consistent, existing, replaced, keepRows, () =>
       reading(store, segmentsKey, () => decodeParquetColumns('segments', segmentsFile!, ['trace_id'])),
     );
@@ -321,8 +335,8 @@ async function mergeOne(
           )
         ).filter((row) => {
           const id = row.trace_id;
-          if (replaced.has(id)) return false;
-          if (existing.has(id)) return true;
+          if (dropping.has(id)) return false;
+          if (existing.has(id) && !withdrawn.has(id)) return true;
           const since = keptOrphans.get(id) ?? orphanedSince.get(id) ?? now;
           if (now - since >= orphans.graceMs) return false;
           keptOrphans.set(id, since);
@@ -359,6 +373,7 @@ async function mergeOne(
           bytesWritten: segmentsBody.byteLength + tracesBody.byteLength,
           conflicts,
           moved: removing.length,
+          withdrawn: withdrawn.size,
         },
         newer,
       };
@@ -368,6 +383,39 @@ async function mergeOne(
       conflicts++;
     }
   }
+}
+
+/**
+ * Traces of an hour whose two files disagree that the segments file does not hold whole (their rows there
+ * do not add up to their segment count), besides those this merge rewrites anyway (`dropping`). Left in,
+ * such a trace would stay without its segments for good: current by revision, it is never fetched again.
+ * It happens when two writers export one trace at once and the older revision's segments put lands over
+ * the newer's, whose traces put then wins; and, for a moment, while another writer is between its two puts
+ * replacing the trace (its traces put then fails on ours, and it merges again, finding the trace missing).
+ * Taken out of the traces file, the trace is missing, so the next pass over its window fetches it again
+ * (the revisit pass does for a trace updated in its last hours); its rows stay, as orphans. Only traces
+ * X-Ray still has are taken out: older ones could not be fetched again, and some of a trace's segments
+ * are better than none.
+ */
+async function withdrawnTraces(
+  store: ObjectStore,
+  segmentsKey: string,
+  segmentsFile: ParquetFile | undefined,
+  index: readonly { trace_id: string; segment_count: number; start_time: number }[],
+  dropping: ReadonlySet<string>,
+  now: number,
+): Promise<Set<string>> {
+  const rows = new Map<string, number>();
+  if (segmentsFile)
+    for (const { trace_id: id } of await reading(store, segmentsKey, () =>
+      decodeParquetColumns('segments', segmentsFile, ['trace_id']),
+    ))
+      rows.set(id, (rows.get(id) ?? 0) + 1);
+  const horizon = now - RETENTION_DAYS * 86_400_000;
+  const withdrawn = new Set<string>();
+  for (const { trace_id: id, segment_count: count, start_time: start } of index)
+    if (!dropping.has(id) && start >= horizon && (rows.get(id) ?? 0) !== count) withdrawn.add(id);
+  return withdrawn;
 }
 
 /**

@@ -268,8 +268,19 @@ export function traceToRows(
   const redact = options.redact;
   const check = redact !== undefined && !typeSafeRedactors.has(redact);
   if (redact?.trace) {
+    const original = row;
     row = redact.trace(row);
-    if (check) checkRedacted('traces', TRACE_COLUMNS, row, trace.id);
+    if (check) {
+      checkRedacted('traces', TRACE_COLUMNS, row, trace.id);
+      for (const column of MERGE_KEYS)
+        if (row[column] !== original[column])
+          throw new RedactionError(
+            'traces',
+            column,
+            trace.id,
+            `must stay ${original[column]} (the lake's merges rely on it), got ${String(row[column])}`,
+          );
+    }
   }
   if (redact?.segment) {
     segmentRows = segments.map(redact.segment);
@@ -278,6 +289,13 @@ export function traceToRows(
   }
   return { trace: row, segments: segmentRows };
 }
+
+/**
+ * Trace columns a redactor must leave alone besides the id: merges keep the newest revision, find a trace's
+ * hour by its start, and tell a whole trace by its rows adding up to its segment count (a trace that does
+ * not is taken out to be fetched again, lib/lake/hour-files.ts, so a changed count would be fetched for ever).
+ */
+const MERGE_KEYS = ['revision', 'start_time', 'segment_count'] as const;
 
 const JS_TYPES: Record<ColumnType, string> = {
   string: 'string',

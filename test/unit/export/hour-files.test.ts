@@ -66,7 +66,7 @@ function trace(start: number, spans = 2): SegmentDocument[] {
  * Another writer merging `theirs`, stalled after its segments put until `release` is called; resolves once
  * it stalls. `theirRun` is its merge.
  */
-async function stalledBeforeTraces(inner: ObjectStore, theirs: SegmentDocument[]) {
+async function stalledBeforeTraces(inner: ObjectStore, theirs: SegmentDocument[], revision = 1) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let stalled!: () => void;
@@ -78,9 +78,34 @@ async function stalledBeforeTraces(inner: ObjectStore, theirs: SegmentDocument[]
     }
     return inner.put(key, body, options);
   });
-  const theirRun = mergeIntoHourFiles(stalling, [rowsOf(theirs, 1)], KEEP_ALL);
+  const theirRun = mergeIntoHourFiles(stalling, [rowsOf(theirs, revision)], KEEP_ALL);
   await atTraces;
   return { theirRun, release };
+}
+
+/** `inner` as our writer: our segments put lets theirs go on, and our traces put waits until their run ends. */
+const landingAfter = (inner: ObjectStore, theirRun: Promise<unknown>, release: () => void) =>
+  withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
+    if (key.startsWith('traces/')) await theirRun;
+    const put = await inner.put(key, body, options);
+    if (key.startsWith('segments/')) release();
+    return put;
+  });
+
+/**
+ * A trace at revision 1 (2 segments); theirs writes revision 3 (4 segments) and stalls before its traces
+ * file; ours, revision 2 (3 segments), replaces its rows in the segments file, then loses the traces file
+ * to theirs. `result` is our merge's.
+ */
+async function olderRevisionRace(now: () => number) {
+  const inner = await store();
+  const full = trace(START, 4);
+  await mergeIntoHourFiles(inner, [rowsOf(full.slice(0, 2), 1)], KEEP_ALL);
+  const { theirRun, release } = await stalledBeforeTraces(inner, full, 3);
+  const ours = landingAfter(inner, theirRun, release);
+  const result = await mergeIntoHourFiles(ours, [rowsOf(full.slice(0, 3), 2)], { ...KEEP_ALL, now });
+  await theirRun;
+  return { inner, full, result };
 }
 
 /** The hour holds exactly these traces, each with as many segment rows as its count says. */
@@ -171,12 +196,7 @@ describe('mergeIntoHourFiles', () => {
     // Ours reads the hour torn (their segments, the old traces); once our segments file is in, they go
     // on, and our own traces write waits until theirs is in: the order in which dropping their rows as
     // orphans lost them (their traces in, without their segments).
-    const ours = withPut(inner, async (key: string, body: Uint8Array, options?: PutOptions) => {
-      if (key.startsWith('traces/')) await theirRun;
-      const put = await inner.put(key, body, options);
-      if (key.startsWith('segments/')) release();
-      return put;
-    });
+    const ours = landingAfter(inner, theirRun, release);
     const mine = trace(START + 1);
     expect(await mergeIntoHourFiles(ours, [rowsOf(mine, 1)], KEEP_ALL)).toMatchObject({ conflicts: 1 });
     expect(await theirRun).toMatchObject({ conflicts: 0, written: 1 });
@@ -201,6 +221,26 @@ describe('mergeIntoHourFiles', () => {
     await expectWhole(inner, [kept, mine, theirs]);
     const after = openParquet(await read(inner, 'segments'));
     expect(after.metadata.key_value_metadata?.some((kv) => kv.key === ORPHANS_KEY)).toBe(false);
+  });
+
+  it("takes a trace out when a writer of its older revision overwrote the newer one's segments, to be fetched again", async () => {
+    const now = () => START * 1000 + 3_600_000;
+    const { inner, full, result } = await olderRevisionRace(now);
+    const id = full[0]!.trace_id;
+    // Revision 3 in the traces file with revision 2's 3 rows: current, it would never be fetched again.
+    expect(result).toMatchObject({ conflicts: 1, written: 0, withdrawn: 1 });
+    expect((await readRevisions(inner, PARTITION, 0)).has(id)).toBe(false);
+    // The next pass over its window finds it missing and writes it whole.
+    expect(await mergeIntoHourFiles(inner, [rowsOf(full, 3)], { ...KEEP_ALL, now })).toMatchObject({
+      written: 1,
+    });
+    await expectWhole(inner, [full]);
+  });
+
+  it('leaves such a trace in when X-Ray no longer has it: some of its segments are better than none', async () => {
+    const { inner, full, result } = await olderRevisionRace(() => START * 1000 + 31 * 86_400_000);
+    expect(result).toMatchObject({ conflicts: 1, written: 0, withdrawn: 0 });
+    expect(await readRevisions(inner, PARTITION, 0)).toEqual(new Map([[full[0]!.trace_id, 3]]));
   });
 
   it('adds a unit to an hour file without re-encoding the row groups already there', async () => {

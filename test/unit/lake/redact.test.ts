@@ -83,6 +83,14 @@ describe('a custom Redactor', () => {
     );
   });
 
+  it('is refused when it changes a column merges rely on: revision, start or segment count', () => {
+    expect(() => rows({ trace: (row) => ({ ...row, segment_count: row.segment_count - 1 }) })).toThrow(
+      /traces row .*: segment_count must stay \d+ \(the lake's merges rely on it\), got \d+/,
+    );
+    expect(() => rows({ trace: (row) => ({ ...row, revision: 0 }) })).toThrow(/revision must stay 1/);
+    expect(() => rows({ trace: (row) => ({ ...row, start_time: 0 }) })).toThrow(/start_time must stay/);
+  });
+
   it('is refused when a column gets the wrong type, down to a map value or list element', () => {
     expect(() => rows({ trace: (row) => ({ ...row, revision: '1' as unknown as number }) })).toThrow(
       /revision must be int64, got string/,
