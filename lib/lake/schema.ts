@@ -268,7 +268,8 @@ export function traceToRows(
   const redact = options.redact;
   const check = redact !== undefined && !typeSafeRedactors.has(redact);
   if (redact?.trace) {
-    const original = row;
+    // Copied before the call: a redactor may change the row it is given and return it.
+    const original = { revision: row.revision, start_time: row.start_time, segment_count: row.segment_count };
     row = redact.trace(row);
     if (check) {
       checkRedacted('traces', TRACE_COLUMNS, row, trace.id);

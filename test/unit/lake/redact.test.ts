@@ -89,6 +89,10 @@ describe('a custom Redactor', () => {
     );
     expect(() => rows({ trace: (row) => ({ ...row, revision: 0 }) })).toThrow(/revision must stay 1/);
     expect(() => rows({ trace: (row) => ({ ...row, start_time: 0 }) })).toThrow(/start_time must stay/);
+    // Changed in place and returned, too.
+    expect(() => rows({ trace: (row) => Object.assign(row, { segment_count: 0 }) })).toThrow(
+      /segment_count must stay/,
+    );
   });
 
   it('is refused when a column gets the wrong type, down to a map value or list element', () => {
