@@ -23,7 +23,14 @@ import { errorFunction, median as medianOf } from 'simple-statistics';
 import { DETECTOR_DEFAULTS } from '../lib/insights/detectors.js';
 import { readBuckets } from '../lib/insights/lake.js';
 import { DuckDbEngine } from '../lib/query/duckdb-engine.js';
-import { type NabDetector, openings, runNab, type Series, shippedLatencyRule } from './detect-nab.js';
+import {
+  type NabDetector,
+  openings,
+  runNab,
+  type Series,
+  seriesStep,
+  shippedLatencyRule,
+} from './detect-nab.js';
 import { scenarioWeeks } from './detect-scenarios.js';
 
 /** Numenta's anomaly-likelihood defaults. */
@@ -37,20 +44,17 @@ function median(sorted: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-export function noiseModel(series: Series): boolean[] {
+/**
+ * Numenta's anomaly likelihood over a stream of surprise scores: whether each score's moving average is in
+ * the far tail of the distribution of its own past averages.
+ */
+function likelihood(): (score: number) => boolean {
   const z: number[] = [];
   // Running sums of the past moving averages: their mean and standard deviation.
   let n = 0;
   let sum = 0;
   let squares = 0;
-  return openings(series, (value, baseline) => {
-    let score = 0;
-    if (baseline.length >= MIN_BASELINE) {
-      const sorted = [...baseline].sort((a, b) => a - b);
-      const center = median(sorted);
-      const mad = median(sorted.map((v) => Math.abs(v - center)).sort((a, b) => a - b)) * 1.4826;
-      score = Math.abs(value - center) / Math.max(mad, 0.01 * Math.abs(center), 1e-9);
-    }
+  return (score) => {
     z.push(score);
     const recent = z.slice(-AVERAGING_WINDOW);
     const average = recent.reduce((a, b) => a + b, 0) / recent.length;
@@ -63,6 +67,82 @@ export function noiseModel(series: Series): boolean[] {
     n++;
     sum += average;
     squares += average * average;
+    return anomalous;
+  };
+}
+
+/** The robust z-score of `value` against the seasonal baseline's median and MAD. */
+function medianZ(value: number, baseline: readonly number[]): number {
+  if (baseline.length < MIN_BASELINE) return 0;
+  const sorted = [...baseline].sort((a, b) => a - b);
+  const center = median(sorted);
+  const mad = median(sorted.map((v) => Math.abs(v - center)).sort((a, b) => a - b)) * 1.4826;
+  return Math.abs(value - center) / Math.max(mad, 0.01 * Math.abs(center), 1e-9);
+}
+
+export function noiseModel(series: Series): boolean[] {
+  const judge = likelihood();
+  return openings(series, (value, baseline) => judge(medianZ(value, baseline)));
+}
+
+/**
+ * The same surprise in O(1) a point (sixteenth session: can the model be cheap?):
+ * instead of a median and a MAD over the baseline's points, exponentially weighted estimates of the centre
+ * and the spread, one pair per time-of-day slot (each point also updates its slot's two neighbours, the
+ * shipped `seasonalWidthBuckets` of 1) and one pair of the recent points. Weights from the shipped pools,
+ * fixed before the first run: 1/21 a seasonal update (3 points a day × 7 days), 2/(36 + 1) a recent one
+ * (`recentBuckets`). The seasonal pair judges once the series is `seasonalMinDays` old and its slot has had
+ * `latencyWarmupPoints` updates, as `baselineFor` switches. Robust by clipping: a point updates the centre
+ * as if it were at most 3 spreads away (Huber), so an incident does not drag the baseline with it; the
+ * spread is the mean absolute deviation × √(π/2) (σ for normal noise, as MAD × 1.4826 is). Same floor on
+ * the spread, same likelihood.
+ */
+export function ewNoiseModel(series: Series): boolean[] {
+  const judge = likelihood();
+  const step = seriesStep(series);
+  const slots = Math.max(1, Math.round(86_400 / step));
+  const seasonal = {
+    center: new Float64Array(slots),
+    spread: new Float64Array(slots),
+    n: new Int32Array(slots),
+  };
+  const recent = { center: 0, spread: 0, n: 0 };
+  const first = series[0]?.time ?? 0;
+  const o = DETECTOR_DEFAULTS;
+  const update = (e: { center: number; spread: number; n: number }, value: number, alpha: number) => {
+    if (e.n === 0) {
+      e.center = value;
+      e.spread = 0;
+    } else {
+      const limit = 3 * Math.max(e.spread, 0.01 * Math.abs(e.center), 1e-9);
+      const clipped = Math.min(Math.max(value, e.center - limit), e.center + limit);
+      e.spread += alpha * (Math.abs(clipped - e.center) * Math.sqrt(Math.PI / 2) - e.spread);
+      e.center += alpha * (clipped - e.center);
+    }
+    e.n++;
+  };
+  let i = 0;
+  return openings(series, (value) => {
+    const time = series[i++]!.time;
+    const slot = Math.floor((time % 86_400) / step) % slots;
+    const old = time - first >= o.seasonalMinDays * 86_400 && seasonal.n[slot]! >= o.latencyWarmupPoints;
+    const e = old
+      ? { center: seasonal.center[slot]!, spread: seasonal.spread[slot]!, n: seasonal.n[slot]! }
+      : recent;
+    const z =
+      e.n >= MIN_BASELINE
+        ? Math.abs(value - e.center) / Math.max(e.spread, 0.01 * Math.abs(e.center), 1e-9)
+        : 0;
+    const anomalous = judge(z);
+    for (const d of [-1, 0, 1]) {
+      const s = (slot + d + slots) % slots;
+      const pair = { center: seasonal.center[s]!, spread: seasonal.spread[s]!, n: seasonal.n[s]! };
+      update(pair, value, 1 / 21);
+      seasonal.center[s] = pair.center;
+      seasonal.spread[s] = pair.spread;
+      seasonal.n[s] = pair.n;
+    }
+    update(recent, value, 2 / 37);
     return anomalous;
   });
 }
@@ -135,13 +215,19 @@ async function onSimulator(detector: NabDetector, weeks: number) {
   };
 }
 
-const { summary } = runNab(noiseModel);
-const { thresholds: _shipped, ...figures } = summary;
+const nab = (detector: NabDetector) => {
+  const { thresholds: _shipped, ...figures } = runNab(detector).summary;
+  return figures;
+};
+console.log(
+  `robust z, ${AVERAGING_WINDOW}-point average, tail < ${TAIL} after ${LEARNING_POINTS} points of learning`,
+);
 console.table({
-  ...figures,
-  model: `robust z against the seasonal baseline, ${AVERAGING_WINDOW}-point average, tail < ${TAIL} after ${LEARNING_POINTS} points`,
+  'z against the seasonal median and MAD': nab(noiseModel),
+  'z against O(1) weighted estimates': nab(ewNoiseModel),
 });
 console.table({
   'shipped rule, series by series': await onSimulator(shippedLatencyRule, 5),
   'noise model, series by series': await onSimulator(noiseModel, 5),
+  'O(1) noise model, series by series': await onSimulator(ewNoiseModel, 5),
 });
