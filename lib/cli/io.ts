@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { XRayClient } from '@aws-sdk/client-xray';
 import type { ObjectStore } from '../store/object-store.js';
+import type { FlagSpecs } from './args.js';
 import { openLakeStore } from '../store/open-lake.js';
 
 /** Where a command writes: results to `out`, progress and logs to `err`. Injected so tests capture both. */
@@ -52,6 +53,21 @@ export function xrayClientFor(endpoint: string | undefined, region: string): XRa
   }
   return new XRayClient({ region, ...(endpoint && { endpoint }) });
 }
+
+/** The flags naming a lake that may be on S3 (or an S3-compatible server), as export and verify take them. */
+export const LAKE_FLAGS = {
+  lake: {
+    type: 'string',
+    required: true,
+    description: 'lake root: a folder or s3://bucket/prefix',
+    placeholder: 'ROOT',
+  },
+  's3-endpoint': {
+    type: 'string',
+    description: 'S3-compatible endpoint for an s3:// lake (default: AWS S3)',
+    placeholder: 'URL',
+  },
+} as const satisfies FlagSpecs;
 
 /**
  * The store a `--lake` value names: a folder, or `s3://bucket/prefix` (AWS S3 in `region`, or any

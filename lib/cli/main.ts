@@ -12,6 +12,7 @@ import { exportFlags, runExport } from './commands/export.js';
 import { queryFlags, runQuery } from './commands/query.js';
 import { runSimulate, simulateFlags } from './commands/simulate.js';
 import { runXRayLocal, xrayLocalFlags } from './commands/xray-local.js';
+import { runVerify, verifyFlags } from './commands/verify.js';
 import { UsageError } from './errors.js';
 import type { CommandIO } from './io.js';
 
@@ -41,6 +42,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run a view or any SQL over the lake (embedded DuckDB, or Athena)',
     flags: queryFlags,
     run: runQuery,
+  },
+  verify: {
+    summary: 'check the lake: every trace once, whole, in its hour (reads ids and counts only)',
+    flags: verifyFlags,
+    run: runVerify,
   },
   detect: {
     summary: 'judge new buckets (or replay a range) and publish insight events',

@@ -310,7 +310,7 @@ async function mergeOne(
       : await withdrawnTraces(store, segmentsKey, segmentsFile, index, dropping, now);
     if (dropping.size === 0 && withdrawn.size === 0)
       return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
-    const orphanedSince = consistent ? new Map<string, number>() : orphansOf(segmentsFile);
+    const orphanedSince = consistent ? new Map<string, number>() : orphanDates(segmentsFile);
     // The traces whose rows in the traces file go (a withdrawn trace's segment rows stay, as orphans).
     const replaced = new Set([...dropping, ...withdrawn]);
     const plan = await planMerge(tracesFile, segmentsFile, consistent, existing, replaced, keepRows, () =>
@@ -423,7 +423,7 @@ async function withdrawnTraces(
  * A file without the key (a stopped run's own, or one written before the key) names none, so its orphans
  * count from now.
  */
-function orphansOf(file: ParquetFile | undefined): Map<string, number> {
+export function orphanDates(file: ParquetFile | undefined): Map<string, number> {
   const text = file?.metadata.key_value_metadata?.find((kv) => kv.key === ORPHANS_KEY)?.value;
   const since = new Map<string, number>();
   if (!text) return since;

@@ -13,6 +13,7 @@ describe('npm start (xray-lake demo), shortened to a day, and its report in a re
   let browser: Browser;
   let page: Page;
   let stdout: string;
+  let stderr: string;
   const problems: string[] = [];
   const requests: string[] = [];
   beforeAll(async () => {
@@ -20,6 +21,7 @@ describe('npm start (xray-lake demo), shortened to a day, and its report in a re
     const run = await runCli(['demo', '--days', '1', '--out', dir]);
     expect(run.code, run.err).toBe(0);
     stdout = run.out;
+    stderr = run.err;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (message) => {
@@ -39,6 +41,9 @@ describe('npm start (xray-lake demo), shortened to a day, and its report in a re
     expect(stdout).toMatch(/Services over the last 1 days/);
     expect(stdout).toMatch(/recall \d+%, precision \d+%/);
     expect(stdout).toContain(join(dir, 'report.html'));
+    // The lake it archived is checked as `xray-lake verify` would: every trace once and whole.
+    const archived = /"([\d,]+) traces archived to/.exec(stderr)?.[1];
+    expect(stderr).toContain(`every trace once and whole: ${archived} traces`);
   });
 
   it('draws with no console errors and fetches nothing but itself', () => {

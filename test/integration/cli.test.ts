@@ -113,6 +113,9 @@ describe('xray-lake command', () => {
     const { code, err } = await runCli(['xray-local', '--throttle-rate', '2']);
     expect(code).toBe(2);
     expect(err).toMatch(/--throttle-rate: expected a number from 0 to 1, got "2"/);
+    const verify = await runCli(['verify', '--lake', '.', '--from', '2026-11-21', '--to', '2026-11-20']);
+    expect(verify.code).toBe(2);
+    expect(verify.err).toMatch(/--to must be after --from/);
   });
 
   it('serves until interrupted, then stops cleanly', async () => {
@@ -215,6 +218,13 @@ describe('xray-lake export', () => {
         tracesAlreadyCurrent: traces,
         calls: { BatchGetTraces: 0 },
       });
+      // The lake on S3 checked whole: every trace once, with all its segment rows.
+      const verified = await runCli(['verify', ...lake.slice(0, 4)]);
+      expect(verified.code).toBe(0);
+      expect(JSON.parse(verified.out)).toMatchObject({ traces, problems: [], ok: true });
+      expect(verified.err).toContain(
+        `${traces.toLocaleString('en-US')} traces in 1 part files: no problem found`,
+      );
     } finally {
       await local.service.stop();
       await s3.stop();
@@ -259,10 +269,18 @@ describe('xray-lake export', () => {
       expect(damaged.err).toContain('move it aside');
       expect(damaged.err).not.toMatch(/\n\s+at /);
       expect((await readFile(file)).byteLength).toBe(64);
+      // verify finds it too, and says so by its exit code.
+      const verified = await runCli(['verify', '--lake', lake]);
+      expect(verified.code).toBe(1);
+      expect(JSON.parse(verified.out).problems).toEqual([
+        expect.objectContaining({ kind: 'unreadable', partition: 'dt=2026-11-21/hour=08' }),
+      ]);
+      expect(verified.err).toContain('unreadable: a part file that is not a Parquet file the lake can read');
       // As the message says: move it aside and export the hour again.
       await rename(file, `${file}.damaged`);
       expect((await exportAgain()).code).toBe(0);
       expect(await count()).toEqual(before);
+      expect((await runCli(['verify', '--lake', lake])).code).toBe(0);
     }));
 
   it('refuses --shards other than the lake was written with, naming the flag, and exports nothing', () =>

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_SCENARIO } from '../../local/simulator/scenario.js';
 import { simulate } from '../../local/simulator/simulate.js';
 import { exportRange } from '../../export/run.js';
+import { verifyLake } from '../../lake/verify.js';
 import { DuckDbEngine } from '../../query/duckdb-engine.js';
 import { bucketsText, evaluate } from '../../insights/evaluate.js';
 import { JsonlPublisher } from '../../insights/jsonl-publisher.js';
@@ -113,6 +114,17 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
     exportBar.done(
       `${exported.tracesExported.toLocaleString('en-US')} traces archived to ${lakeRoot} ` +
         `(${(exported.bytesWritten / 2 ** 20).toFixed(1)} MiB of Parquet written, ${exported.calls.BatchGetTraces.toLocaleString('en-US')} BatchGetTraces calls) in ${exported.seconds}s`,
+    );
+
+    // What `xray-lake verify` checks on any lake: every trace once, whole, in its hour.
+    const verifyBar = progress(io, 'verify');
+    const verified = await verifyLake(new FsStore(lakeRoot));
+    if (!verified.ok) {
+      verifyBar.done(`the lake breaks its invariants: ${JSON.stringify(verified.problems.slice(0, 5))}`);
+      return 1;
+    }
+    verifyBar.done(
+      `every trace once and whole: ${verified.traces.toLocaleString('en-US')} traces, ${verified.segments.toLocaleString('en-US')} segment rows, checked in ${verified.seconds}s`,
     );
 
     // The lake answers from here on: the same views Athena serves, on embedded DuckDB.

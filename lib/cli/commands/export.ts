@@ -7,20 +7,10 @@ import type { Redactor } from '../../lake/schema.js';
 import { XRayTraceSource } from '../../xray/xray-source.js';
 import { type FlagSpecs, parseFlags } from '../args.js';
 import { UsageError } from '../errors.js';
-import { type CommandIO, openLake, progress, xrayClientFor } from '../io.js';
+import { type CommandIO, LAKE_FLAGS, openLake, progress, xrayClientFor } from '../io.js';
 
 export const exportFlags = {
-  lake: {
-    type: 'string',
-    required: true,
-    description: 'lake root: a folder or s3://bucket/prefix',
-    placeholder: 'ROOT',
-  },
-  's3-endpoint': {
-    type: 'string',
-    description: 'S3-compatible endpoint for an s3:// lake (default: AWS S3)',
-    placeholder: 'URL',
-  },
+  ...LAKE_FLAGS,
   from: { type: 'time', description: 'export traces that started at or after this time', placeholder: 'ISO' },
   to: {
     type: 'time',
