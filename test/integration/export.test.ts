@@ -13,6 +13,7 @@ import { parseBackfillWindow, recordRun, runBackfillWindow } from '../../lib/exp
 import { readCheckpoint, readUnprocessed, UNPROCESSED_KEY } from '../../lib/export/state.js';
 import { decodeParquet } from '../../lib/lake/parquet.js';
 import { parseRedaction } from '../../lib/lake/redact.js';
+import { verifyLake } from '../../lib/lake/verify.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
 import { SCENARIOS } from '../../lib/local/simulator/scenario.js';
 import { silent } from '../../lib/observability.js';
@@ -67,6 +68,13 @@ const content = async (store: ObjectStore) => {
   };
 };
 
+/** `xray-lake verify` finds nothing wrong: every trace once, whole, in its hour. */
+async function expectVerified(store: FsStore) {
+  const report = await verifyLake(store);
+  expect(report.problems).toEqual([]);
+  return report;
+}
+
 describe('export from xray-local into a folder lake', () => {
   let local: Awaited<ReturnType<typeof startLocalXRay>>;
   let source: TraceSource;
@@ -110,6 +118,7 @@ describe('export from xray-local into a folder lake', () => {
     expect(sourceIds.length).toBeGreaterThan(500);
     expect(traces.map((t) => t.trace_id).sort()).toEqual(sourceIds);
     expect(segments.length).toBe(sourceSegments);
+    expect(await expectVerified(store)).toMatchObject({ traces: sourceIds.length, segments: sourceSegments });
     expect(report).toMatchObject({
       tracesExported: sourceIds.length,
       unprocessedTraceIds: [],
@@ -161,6 +170,7 @@ describe('export from xray-local into a folder lake', () => {
     await exportRange({ source, store }, { from: checkpoint!.position, to: TO, advanceCheckpoint: true });
     expect(await content(store)).toEqual(await content(reference));
     expect((await readCheckpoint(store))?.position).toBe(TO);
+    await expectVerified(store);
   });
 
   it('moves the checkpoint after each part of a split hour, and a run stopped between parts goes on from there', async () => {
@@ -370,6 +380,7 @@ describe('export from xray-local into a folder lake', () => {
       expect(report.throttles).toBeGreaterThan(10);
       expect(report.serverErrors).toBeGreaterThan(1);
       expect(report.unprocessedTraceIds).toEqual([]);
+      await expectVerified(store);
     } finally {
       await flaky.service.stop();
     }
@@ -411,6 +422,7 @@ describe('export from xray-local into a folder lake', () => {
         segment_count: 2,
       });
       expect(segments.map((s) => s.service).sort()).toEqual(['api', 'worker']);
+      await expectVerified(store);
     } finally {
       await late.service.stop();
     }
@@ -461,6 +473,7 @@ describe('export from xray-local into a folder lake', () => {
       );
       expect(again).toMatchObject({ tracesExported: 0, tracesMoved: 0 });
       expect((await lakeRows(store)).traces).toHaveLength(1);
+      await expectVerified(store);
     } finally {
       await late.service.stop();
     }
