@@ -91,6 +91,8 @@ export interface MergeResult {
    * {@link withdrawnTraces}): missing now, so the next pass over their window fetches them whole again.
    */
   withdrawn: number;
+  /** Traces whose orphan segment rows were dropped, past {@link ORPHAN_GRACE_MS}. */
+  orphansDropped: number;
 }
 
 /** Adds one merge's counts into a running total. */
@@ -152,7 +154,7 @@ export async function mergeIntoHourFiles(
     now = Date.now,
   } = options;
   const orphans = { graceMs: orphanGraceMs, now };
-  const total = emptyResult();
+  const total = emptyMergeResult();
   // The newest offered revision of each trace: two revisions of one trace in a batch can start in different
   // hours, and each written to its own would leave the trace in both.
   const newest = new Map<string, TraceRows>();
@@ -224,7 +226,8 @@ export async function mergeIntoHourFiles(
   return total;
 }
 
-const emptyResult = (): MergeResult => ({
+/** A merge that did nothing: the start of a running total. */
+export const emptyMergeResult = (): MergeResult => ({
   written: 0,
   segments: 0,
   unchanged: 0,
@@ -233,6 +236,7 @@ const emptyResult = (): MergeResult => ({
   conflicts: 0,
   moved: 0,
   withdrawn: 0,
+  orphansDropped: 0,
 });
 
 /**
@@ -255,9 +259,37 @@ function formerPartitions(rows: TraceRows): string[] {
 const HOUR_MS = 3_600_000;
 
 /**
+ * Rewrites one hour's part file pair as a merge would with nothing to add, for `xray-lake verify --repair`:
+ * orphans past the grace dropped (younger ones dated), traces without their rows withdrawn, and the traces
+ * of `removals` taken out where the file holds them below the given revision (`Infinity`: at any revision).
+ * A conditional write like every merge's, so it is safe beside running exports.
+ */
+export async function repairHourFile(
+  store: ObjectStore,
+  partition: string,
+  shard: number,
+  removals: ReadonlyMap<string, number>,
+  options: { orphanGraceMs?: number; now?: () => number } = {},
+): Promise<MergeResult> {
+  const orphans = { graceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS, now: options.now ?? Date.now };
+  const { result } = await mergeOne(
+    store,
+    partition,
+    shard,
+    [],
+    removals,
+    KEEP_ROW_GROUP_ROWS,
+    orphans,
+    true,
+  );
+  return result;
+}
+
+/**
  * One hour file's read-merge-write: `incoming` traces replace older revisions of themselves, and the traces
  * of `removals` (id → the revision written elsewhere) are taken out where the file holds an older revision.
- * `newer`: the ids of `removals` the file holds at that revision or newer.
+ * `newer`: the ids of `removals` the file holds at that revision or newer. With `repair`, an hour whose
+ * files disagree is rewritten even when nothing else changes, so its orphans are dated or dropped.
  */
 async function mergeOne(
   store: ObjectStore,
@@ -267,6 +299,7 @@ async function mergeOne(
   removals: ReadonlyMap<string, number>,
   keepRows: { traces: number; segments: number },
   orphans: { graceMs: number; now: () => number },
+  repair = false,
 ): Promise<{ result: MergeResult; newer: string[] }> {
   const tracesKey = partKey('traces', partition, shard);
   const segmentsKey = partKey('segments', partition, shard);
@@ -308,8 +341,8 @@ async function mergeOne(
     const withdrawn = consistent
       ? new Set<string>()
       : await withdrawnTraces(store, segmentsKey, segmentsFile, index, dropping, now);
-    if (dropping.size === 0 && withdrawn.size === 0)
-      return { result: { ...emptyResult(), unchanged: offered.size, conflicts }, newer };
+    if (dropping.size === 0 && withdrawn.size === 0 && (consistent || !repair))
+      return { result: { ...emptyMergeResult(), unchanged: offered.size, conflicts }, newer };
     const orphanedSince = consistent ? new Map<string, number>() : orphanDates(segmentsFile);
     // The traces whose rows in the traces file go (a withdrawn trace's segment rows stay, as orphans).
     const replaced = new Set([...dropping, ...withdrawn]);
@@ -328,6 +361,7 @@ async function mergeOne(
     // traces'. Rows of a trace the traces file lacks are kept for ORPHAN_GRACE_MS from when a merge first
     // found them so, then taken for a stopped run's and dropped.
     const keptOrphans = new Map<string, number>();
+    const droppedOrphans = new Set<string>();
     const keptSegments = segmentsFile
       ? (
           await reading(store, segmentsKey, () =>
@@ -338,7 +372,10 @@ async function mergeOne(
           if (dropping.has(id)) return false;
           if (existing.has(id) && !withdrawn.has(id)) return true;
           const since = keptOrphans.get(id) ?? orphanedSince.get(id) ?? now;
-          if (now - since >= orphans.graceMs) return false;
+          if (now - since >= orphans.graceMs) {
+            droppedOrphans.add(id);
+            return false;
+          }
           keptOrphans.set(id, since);
           return true;
         })
@@ -374,6 +411,7 @@ async function mergeOne(
           conflicts,
           moved: removing.length,
           withdrawn: withdrawn.size,
+          orphansDropped: droppedOrphans.size,
         },
         newer,
       };

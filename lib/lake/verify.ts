@@ -1,5 +1,12 @@
 import type { ObjectStore } from '../store/object-store.js';
-import { ORPHAN_GRACE_MS, orphanDates } from './hour-files.js';
+import {
+  addMergeResult,
+  emptyMergeResult,
+  ORPHAN_GRACE_MS,
+  orphanDates,
+  readRevisions,
+  repairHourFile,
+} from './hour-files.js';
 import { decodeParquetColumns, openParquet } from './parquet.js';
 import { TABLES } from './schema.js';
 
@@ -59,17 +66,30 @@ const PART_KEY = /^(traces|segments)\/(dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2}))\/pa
  * part of the lake's bytes; trace ids are held for the duplicate check (about 100 bytes a trace: a month at
  * a time with `from`/`to` for a very large lake). Nothing is written.
  */
-export async function verifyLake(
+export async function verifyLake(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return (await inspectLake(store, options)).report;
+}
+
+export interface VerifyOptions {
+  /** Epoch seconds: only hour partitions that start in [from, to). */
+  from?: number;
+  to?: number;
+  /** The clock orphans' dates are compared with (epoch ms). */
+  now?: () => number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A part file pair: its hour and shard. */
+interface Part {
+  partition: string;
+  shard: number;
+}
+
+/** {@link verifyLake}'s report, and the part file pairs each duplicated trace id is in. */
+async function inspectLake(
   store: ObjectStore,
-  options: {
-    /** Epoch seconds: only hour partitions that start in [from, to). */
-    from?: number;
-    to?: number;
-    /** The clock orphans' dates are compared with (epoch ms). */
-    now?: () => number;
-    onProgress?: (done: number, total: number) => void;
-  } = {},
-): Promise<VerifyReport> {
+  options: VerifyOptions,
+): Promise<{ report: VerifyReport; copies: Map<string, Part[]> }> {
   const started = Date.now();
   const now = (options.now ?? Date.now)();
   const pairs = new Map<string, { partition: string; shard: number; traces?: string; segments?: string }>();
@@ -104,11 +124,18 @@ export async function verifyLake(
     detail: string,
     count = ids.length,
   ) => report.problems.push({ ...pair, kind, count, traceIds: ids.slice(0, LISTED_IDS), detail });
-  /** Where each trace id was first seen. */
-  const seen = new Map<string, string>();
+  /**
+   * Where each trace id was first seen, as an index into `parts`: a number a trace rather than an object.
+   * Revisions are read again for the few duplicated ids that need them.
+   */
+  const seen = new Map<string, number>();
+  const parts: Part[] = [];
+  /** Every copy of the ids seen more than once. */
+  const copies = new Map<string, Part[]>();
   let done = 0;
   for (const pair of pairs.values()) {
     const where = { partition: pair.partition, shard: pair.shard };
+    const partIndex = parts.push(where) - 1;
     options.onProgress?.(done++, pairs.size);
     if (!pair.traces || !pair.segments) {
       const missing = pair.traces ? 'segments' : 'traces';
@@ -148,7 +175,7 @@ export async function verifyLake(
 
     const rows = new Map<string, number>();
     for (const { trace_id: id } of segments) rows.set(id, (rows.get(id) ?? 0) + 1);
-    const hourStart = Date.parse(pair.partition.replace(/^dt=(.*)\/hour=(\d{2})$/, '$1T$2:00:00Z'));
+    const hourStart = hourStartMs(pair.partition);
     const incomplete: string[] = [];
     const misplaced: string[] = [];
     const duplicated: string[] = [];
@@ -159,8 +186,11 @@ export async function verifyLake(
       if ((rows.get(id) ?? 0) !== trace.segment_count) incomplete.push(id);
       if (trace.start_time < hourStart || trace.start_time >= hourStart + 3_600_000) misplaced.push(id);
       const first = seen.get(id);
-      if (first !== undefined) duplicated.push(id);
-      else seen.set(id, `${pair.partition}#${pair.shard}`);
+      if (first === undefined) seen.set(id, partIndex);
+      else {
+        duplicated.push(id);
+        copies.set(id, [...(copies.get(id) ?? [parts[first]!]), where]);
+      }
     }
     if (incomplete.length)
       problem('incomplete', where, incomplete, "segment rows do not add up to the traces' segment counts");
@@ -170,7 +200,10 @@ export async function verifyLake(
         'duplicated',
         where,
         duplicated,
-        `also in ${[...new Set(duplicated.map((id) => seen.get(id)))].slice(0, 5).join(', ')}`,
+        `also in ${[...new Set(duplicated.map((id) => parts[seen.get(id)!]!))]
+          .map((p) => `${p.partition}#${p.shard}`)
+          .slice(0, 5)
+          .join(', ')}`,
       );
 
     const dates = orphanDates(segmentsFile);
@@ -192,5 +225,100 @@ export async function verifyLake(
   options.onProgress?.(done, pairs.size);
   report.ok = report.problems.length === 0;
   report.seconds = Math.round((Date.now() - started) / 100) / 10;
-  return report;
+  return { report, copies };
+}
+
+/** What {@link repairLake} did, between the lake's report before and after. */
+export interface RepairReport {
+  before: VerifyReport;
+  /** Part file pairs rewritten. */
+  partsRewritten: number;
+  /** Traces whose orphan rows were dropped (past the grace; younger ones are dated, for a later repair). */
+  orphansDropped: number;
+  /** Traces taken out for want of their rows: export their hours again (`reexport`) to fetch them whole. */
+  tracesWithdrawn: number;
+  /** Copies of duplicated traces taken out: the newest revision stays (the earliest hour's, at a tie). */
+  duplicatesRemoved: number;
+  /** Hours to export again (`xray-lake export --from --to`), for the traces withdrawn from them. */
+  reexport: { from: string; to: string }[];
+  after: VerifyReport;
+}
+
+/**
+ * Repairs what a merge can (`xray-lake verify --repair`): drops orphan rows past the grace (dating younger
+ * ones, which a repair after {@link ORPHAN_GRACE_MS} drops if no re-run claims them), withdraws traces
+ * without their rows (X-Ray still has them for 30 days: export their hours again), and keeps one copy of a
+ * duplicated trace. Unreadable files and a trace only in the wrong hour are left to a person; the report
+ * after says what remains. Each rewrite is a merge's conditional write, safe beside running exports.
+ */
+export async function repairLake(store: ObjectStore, options: VerifyOptions = {}): Promise<RepairReport> {
+  const { report: before, copies } = await inspectLake(store, options);
+  const now = options.now ?? Date.now;
+  const removals = new Map<string, { part: Part; ids: Map<string, number> }>();
+  const remove = (part: Part, id: string) => {
+    const key = `${part.partition}#${part.shard}`;
+    const entry = removals.get(key) ?? { part, ids: new Map<string, number>() };
+    entry.ids.set(id, Number.POSITIVE_INFINITY);
+    removals.set(key, entry);
+  };
+  let duplicatesRemoved = 0;
+  const revisions = new Map<string, Promise<Map<string, number>>>();
+  const revisionIn = async (part: Part, id: string) => {
+    const key = `${part.partition}#${part.shard}`;
+    if (!revisions.has(key)) revisions.set(key, readRevisions(store, part.partition, part.shard));
+    return (await revisions.get(key)!).get(id) ?? -1;
+  };
+  for (const [id, found] of copies) {
+    const all = await Promise.all(
+      found.map(async (part) => ({ ...part, revision: await revisionIn(part, id) })),
+    );
+    const keep = [...all].sort(
+      (a, b) => b.revision - a.revision || a.partition.localeCompare(b.partition) || a.shard - b.shard,
+    )[0]!;
+    for (const copy of all)
+      // Two rows of one id in one file cannot be told apart by a merge: left, and reported again.
+      if (copy !== keep && (copy.partition !== keep.partition || copy.shard !== keep.shard)) {
+        remove(copy, id);
+        duplicatesRemoved++;
+      }
+  }
+  const rewrite = new Map<string, Part>();
+  for (const problem of before.problems)
+    if (problem.kind === 'orphans' || problem.kind === 'incomplete' || problem.kind === 'unpaired')
+      rewrite.set(`${problem.partition}#${problem.shard}`, problem);
+  for (const [key, { part }] of removals) rewrite.set(key, part);
+
+  const total = emptyMergeResult();
+  const reexport = new Set<string>();
+  for (const [key, part] of rewrite) {
+    const result = await repairHourFile(
+      store,
+      part.partition,
+      part.shard,
+      removals.get(key)?.ids ?? new Map(),
+      {
+        now,
+      },
+    );
+    addMergeResult(total, result);
+    if (result.withdrawn > 0) reexport.add(part.partition);
+  }
+  const after = await verifyLake(store, { ...options, onProgress: undefined });
+  return {
+    before,
+    partsRewritten: total.filesWritten / 2,
+    orphansDropped: total.orphansDropped,
+    tracesWithdrawn: total.withdrawn,
+    duplicatesRemoved,
+    reexport: [...reexport].sort().map((partition) => ({
+      from: new Date(hourStartMs(partition)).toISOString(),
+      to: new Date(hourStartMs(partition) + 3_600_000).toISOString(),
+    })),
+    after,
+  };
+}
+
+/** Epoch ms at which an hour partition (`dt=2026-11-20/hour=10`) starts. */
+function hourStartMs(partition: string): number {
+  return Date.parse(partition.replace(/^dt=(.*)\/hour=(\d{2})$/, '$1T$2:00:00Z'));
 }

@@ -276,6 +276,10 @@ describe('xray-lake export', () => {
         expect.objectContaining({ kind: 'unreadable', partition: 'dt=2026-11-21/hour=08' }),
       ]);
       expect(verified.err).toContain('unreadable: a part file that is not a Parquet file the lake can read');
+      // --repair leaves it to a person (what it holds may be gone from X-Ray), and still says so.
+      const repaired = await runCli(['verify', '--lake', lake, '--repair']);
+      expect(repaired.code).toBe(1);
+      expect(JSON.parse(repaired.out)).toMatchObject({ partsRewritten: 0, after: { ok: false } });
       // As the message says: move it aside and export the hour again.
       await rename(file, `${file}.damaged`);
       expect((await exportAgain()).code).toBe(0);

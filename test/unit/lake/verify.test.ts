@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeIntoHourFiles, ORPHAN_GRACE_MS, partKey } from '../../../lib/lake/hour-files.js';
 import { encodeParquet } from '../../../lib/lake/parquet.js';
 import { traceToRows } from '../../../lib/lake/schema.js';
-import { verifyLake } from '../../../lib/lake/verify.js';
+import { repairLake, verifyLake } from '../../../lib/lake/verify.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 import type { ObjectStore, PutOptions } from '../../../lib/store/object-store.js';
 import { assembleTrace } from '../../../lib/xray/assemble.js';
@@ -33,6 +33,25 @@ function trace(start: number, spans = 2): SegmentDocument[] {
   ];
 }
 /** An hour written as a run writes it: three traces. */
+/** A run that dies between its segments put and its traces put. */
+const dyingOver = (lake: ObjectStore): ObjectStore => ({
+  location: lake.location,
+  get: (key) => lake.get(key),
+  list: (prefix) => lake.list(prefix),
+  delete: (key) => lake.delete(key),
+  put: async (key: string, body: Uint8Array, options?: PutOptions) => {
+    if (key.startsWith('traces/')) throw new Error('killed');
+    return lake.put(key, body, options);
+  },
+});
+/** The hour's traces file says 3 segments for its second trace; the segments file holds 2 of them. */
+async function withIncompleteTrace() {
+  const { lake, traces } = await lakeWithAnHour();
+  const rows = traces.map((t) => rowsOf(t));
+  const short = rows.flatMap((r, i) => (i === 1 ? r.segments.slice(0, 2) : r.segments));
+  await lake.put(partKey('segments', HOUR_10, 0), encodeParquet('segments', short));
+  return { lake, traces };
+}
 async function lakeWithAnHour() {
   const lake = new FsStore(await tempDir('verify-'));
   const traces = [trace(START), trace(START + 60, 3), trace(START + 120)];
@@ -67,11 +86,7 @@ describe('verifyLake', () => {
   });
 
   it('reports a trace whose segment rows do not add up to its count, naming it', async () => {
-    const { lake, traces } = await lakeWithAnHour();
-    // The traces file says 3 segments for the second trace; the segments file holds 2 of them.
-    const rows = traces.map((t) => rowsOf(t));
-    const short = rows.flatMap((r, i) => (i === 1 ? r.segments.slice(0, 2) : r.segments));
-    await lake.put(partKey('segments', HOUR_10, 0), encodeParquet('segments', short));
+    const { lake, traces } = await withIncompleteTrace();
     const report = await verifyLake(lake);
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([
@@ -114,17 +129,7 @@ describe('verifyLake', () => {
   it("reports a stopped run's orphan rows until a merge dates them, then only past the grace", async () => {
     const { lake } = await lakeWithAnHour();
     const orphan = trace(START + 200);
-    const dying: ObjectStore = {
-      location: lake.location,
-      get: (key) => lake.get(key),
-      list: (prefix) => lake.list(prefix),
-      delete: (key) => lake.delete(key),
-      put: async (key: string, body: Uint8Array, options?: PutOptions) => {
-        if (key.startsWith('traces/')) throw new Error('killed');
-        return lake.put(key, body, options);
-      },
-    };
-    await expect(mergeIntoHourFiles(dying, [rowsOf(orphan)])).rejects.toThrow('killed');
+    await expect(mergeIntoHourFiles(dyingOver(lake), [rowsOf(orphan)])).rejects.toThrow('killed');
     const undated = await verifyLake(lake);
     expect(undated.problems).toEqual([
       expect.objectContaining({ kind: 'orphans', count: 1, traceIds: [orphan[0]!.trace_id] }),
@@ -137,5 +142,63 @@ describe('verifyLake', () => {
       ok: true,
     });
     expect(kinds(await verifyLake(lake, { now: () => at + ORPHAN_GRACE_MS }))).toEqual(['orphans']);
+  });
+});
+
+describe('repairLake', () => {
+  it('keeps the copy of a duplicated trace in the earliest hour at a tie of revisions, and removes the rest', async () => {
+    const { lake, traces } = await lakeWithAnHour();
+    for (const table of ['traces', 'segments'] as const)
+      await lake.put(partKey(table, HOUR_11, 0), (await lake.get(partKey(table, HOUR_10, 0)))!.body);
+    const repaired = await repairLake(lake);
+    expect(repaired).toMatchObject({ partsRewritten: 1, duplicatesRemoved: 3, tracesWithdrawn: 0 });
+    expect(repaired.before.ok).toBe(false);
+    expect(repaired.after).toMatchObject({ traces: 3, segments: 7, ok: true });
+    expect((await verifyLake(lake, { from: START, to: START + 60 })).traces).toBe(traces.length);
+  });
+
+  it("dates a stopped run's orphan rows, then drops them in a repair past the grace", async () => {
+    const { lake } = await lakeWithAnHour();
+    await expect(mergeIntoHourFiles(dyingOver(lake), [rowsOf(trace(START + 200))])).rejects.toThrow('killed');
+    const at = Date.UTC(2026, 10, 20, 11);
+    // Undated, they may be a writer's between its two puts this very moment: dated, not dropped.
+    const first = await repairLake(lake, { now: () => at });
+    expect(first).toMatchObject({ partsRewritten: 1, orphansDropped: 0 });
+    expect(first.after).toMatchObject({ pendingOrphanTraces: 1, ok: true });
+    const second = await repairLake(lake, { now: () => at + ORPHAN_GRACE_MS });
+    expect(second).toMatchObject({ partsRewritten: 1, orphansDropped: 1 });
+    expect(second.after).toMatchObject({ traces: 3, segments: 7, pendingOrphanTraces: 0, ok: true });
+  });
+
+  it("withdraws an incomplete trace and names its hour to export again; past X-Ray's 30 days it leaves it", async () => {
+    const old = await withIncompleteTrace();
+    const late = await repairLake(old.lake, { now: () => START * 1000 + 31 * 86_400_000 });
+    expect(late).toMatchObject({ tracesWithdrawn: 0, reexport: [] });
+    expect(late.after.problems.map((p) => p.kind)).toEqual(['incomplete']);
+
+    const { lake, traces } = await withIncompleteTrace();
+    const repaired = await repairLake(lake, { now: () => START * 1000 + 3_600_000 });
+    expect(repaired).toMatchObject({
+      tracesWithdrawn: 1,
+      reexport: [{ from: '2026-11-20T10:00:00.000Z', to: '2026-11-20T11:00:00.000Z' }],
+    });
+    // Its rows stay as orphans, dated, until the hour is exported again or the grace runs out.
+    expect(repaired.after).toMatchObject({ traces: 2, pendingOrphanTraces: 1, ok: true });
+    await mergeIntoHourFiles(lake, [rowsOf(traces[1]!)], { now: () => START * 1000 + 3_600_000 });
+    expect(await verifyLake(lake)).toMatchObject({
+      traces: 3,
+      segments: 7,
+      pendingOrphanTraces: 0,
+      ok: true,
+    });
+  });
+
+  it('leaves an unreadable file to a person, and says so after', async () => {
+    const { lake } = await lakeWithAnHour();
+    await lake.put(partKey('traces', HOUR_11, 0), new Uint8Array(64));
+    await lake.put(partKey('segments', HOUR_11, 0), new Uint8Array(64));
+    const repaired = await repairLake(lake);
+    expect(repaired.partsRewritten).toBe(0);
+    expect(repaired.after.problems.map((p) => p.kind)).toEqual(['unreadable', 'unreadable']);
   });
 });
