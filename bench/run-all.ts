@@ -2,6 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { runBundleBenchmark } from './bundles.js';
 import { runExportBenchmarks } from './export.js';
+import { runVerifyBenchmark } from './verify.js';
 import { runXRayLocalBenchmarks } from './xray-local.js';
 
 console.log(
@@ -12,6 +13,8 @@ console.log(
   'Parquet writers: node bin/run-ts.mjs bench/parquet-writers.ts (separate: it loads parquet-wasm and Arrow)',
 );
 console.table(await runExportBenchmarks());
+console.log('xray-lake verify over 7 days of simulated traffic:');
+console.table([await runVerifyBenchmark()]);
 console.log('Lambda bundles (cdk synth with the local esbuild):');
 Object.assign(process.env, {
   LAKE_ROOT: 's3://example-lake/xray',

@@ -1,0 +1,67 @@
+/**
+ * `xray-lake verify` over a lake of simulated traffic (bench/lake-builder.ts, built once and reused): its
+ * time, and the heap it holds for the duplicate check per trace. Prints figures; asserts nothing.
+ *
+ *   node --expose-gc bin/run-ts.mjs bench/verify.ts [--days 7] [--rpm 14] [--lake DIR]
+ */
+import { existsSync } from 'node:fs';
+import { DEFAULT_SCENARIO } from '../lib/local/simulator/scenario.js';
+import { verifyLake } from '../lib/lake/verify.js';
+import { FsStore } from '../lib/store/fs-store.js';
+import { buildLake } from './lake-builder.js';
+
+const arg = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : process.argv[index + 1]!;
+};
+
+/** Three timed runs of verifyLake over `days` of traffic at `rpm`; the heap held at the scan's end. */
+export async function runVerifyBenchmark(days = 7, rpm = 14, lake = `/tmp/xray-lake-bench-verify-${days}d`) {
+  const end = Date.UTC(2026, 10, 20) / 1000;
+  if (!existsSync(lake))
+    buildLake(lake, {
+      scenario: { ...DEFAULT_SCENARIO, traffic: { ...DEFAULT_SCENARIO.traffic, requestsPerMinute: rpm } },
+      incidents: [],
+      seed: 7,
+      from: end - days * 86_400,
+      to: end,
+    });
+  const store = new FsStore(lake);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const seconds: number[] = [];
+  let held = 0;
+  let report: Awaited<ReturnType<typeof verifyLake>> | undefined;
+  for (let run = 0; run < 3; run++) {
+    gc?.();
+    const base = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    report = await verifyLake(store, {
+      // At the last part the ids of every trace are held: collected, what is left is theirs.
+      onProgress: (done, total) => {
+        if (done !== total || !gc) return;
+        gc();
+        held = process.memoryUsage().heapUsed - base;
+      },
+    });
+    seconds.push((performance.now() - started) / 1000);
+  }
+  return {
+    days,
+    'part files': report!.parts,
+    traces: report!.traces.toLocaleString('en-US'),
+    'segment rows': report!.segments.toLocaleString('en-US'),
+    problems: report!.problems.length,
+    'seconds (3 runs)': seconds.map((s) => s.toFixed(2)).join(' '),
+    'traces / s (best)': Math.round(report!.traces / Math.min(...seconds)).toLocaleString('en-US'),
+    'heap held a trace (bytes)': gc ? Math.round(held / report!.traces) : 'run with --expose-gc',
+  };
+}
+
+if (process.argv[1]?.endsWith('verify.ts'))
+  console.table([
+    await runVerifyBenchmark(
+      Number(arg('days', '7')),
+      Number(arg('rpm', '14')),
+      arg('lake', '') || undefined,
+    ),
+  ]);
