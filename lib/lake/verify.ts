@@ -4,7 +4,7 @@ import {
   emptyMergeResult,
   ORPHAN_GRACE_MS,
   orphanDates,
-  readRevisions,
+  partKey,
   repairHourFile,
 } from './hour-files.js';
 import { decodeParquetColumns, openParquet } from './parquet.js';
@@ -62,9 +62,9 @@ const PART_KEY = /^(traces|segments)\/(dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2}))\/pa
 /**
  * Reads a lake's hour files and checks what every merge keeps true: each trace id has one row in the traces
  * table, in the hour of its start time, with as many segment rows as its count says, and no segment row
- * without its trace. Only the columns that takes are read (ids, counts, start times), so it costs a small
- * part of the lake's bytes; trace ids are held for the duplicate check (about 100 bytes a trace: a month at
- * a time with `from`/`to` for a very large lake). Nothing is written.
+ * without its trace. Files are read whole, but only the columns that takes are decoded (ids, counts, start
+ * times); trace ids are held for the duplicate check (about 100 bytes a trace: a month at a time with
+ * `from`/`to` for a very large lake). Nothing is written.
  */
 export async function verifyLake(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyReport> {
   return (await inspectLake(store, options)).report;
@@ -237,7 +237,10 @@ export interface RepairReport {
   orphansDropped: number;
   /** Traces taken out for want of their rows: export their hours again (`reexport`) to fetch them whole. */
   tracesWithdrawn: number;
-  /** Copies of duplicated traces taken out: the newest revision stays (the earliest hour's, at a tie). */
+  /**
+   * Copies of duplicated traces taken out: the newest revision stays (at a tie, the copy in the hour of its
+   * start, then the earliest hour's).
+   */
   duplicatesRemoved: number;
   /** Hours to export again (`xray-lake export --from --to`), for the traces withdrawn from them. */
   reexport: { from: string; to: string }[];
@@ -262,18 +265,28 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
     removals.set(key, entry);
   };
   let duplicatesRemoved = 0;
-  const revisions = new Map<string, Promise<Map<string, number>>>();
-  const revisionIn = async (part: Part, id: string) => {
+  // Revision and start of each copy, read again from the few part files holding duplicates.
+  const read = new Map<string, Promise<Map<string, { revision: number; start_time: number }>>>();
+  const copyIn = async (part: Part, id: string) => {
     const key = `${part.partition}#${part.shard}`;
-    if (!revisions.has(key)) revisions.set(key, readRevisions(store, part.partition, part.shard));
-    return (await revisions.get(key)!).get(id) ?? -1;
+    if (!read.has(key)) read.set(key, traceIndex(store, part));
+    return (await read.get(key)!).get(id) ?? { revision: -1, start_time: Number.NaN };
   };
   for (const [id, found] of copies) {
     const all = await Promise.all(
-      found.map(async (part) => ({ ...part, revision: await revisionIn(part, id) })),
+      found.map(async (part) => {
+        const { revision, start_time: start } = await copyIn(part, id);
+        const hour = hourStartMs(part.partition);
+        return { ...part, revision, inItsHour: start >= hour && start < hour + 3_600_000 };
+      }),
     );
+    // The newest revision; at a tie, a copy in the hour of its start, then the earliest hour.
     const keep = [...all].sort(
-      (a, b) => b.revision - a.revision || a.partition.localeCompare(b.partition) || a.shard - b.shard,
+      (a, b) =>
+        b.revision - a.revision ||
+        Number(b.inItsHour) - Number(a.inItsHour) ||
+        a.partition.localeCompare(b.partition) ||
+        a.shard - b.shard,
     )[0]!;
     for (const copy of all)
       // Two rows of one id in one file cannot be told apart by a merge: left, and reported again.
@@ -316,6 +329,16 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
     })),
     after,
   };
+}
+
+/** Each trace's revision and start in one part file's traces file (empty when it cannot be read). */
+async function traceIndex(store: ObjectStore, part: Part) {
+  const index = new Map<string, { revision: number; start_time: number }>();
+  const object = await store.get(partKey('traces', part.partition, part.shard));
+  if (!object) return index;
+  for (const row of await decodeParquetColumns('traces', object.body, ['trace_id', 'revision', 'start_time']))
+    index.set(row.trace_id, row);
+  return index;
 }
 
 /** Epoch ms at which an hour partition (`dt=2026-11-20/hour=10`) starts. */

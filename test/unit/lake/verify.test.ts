@@ -157,6 +157,21 @@ describe('repairLake', () => {
     expect((await verifyLake(lake, { from: START, to: START + 60 })).traces).toBe(traces.length);
   });
 
+  it('keeps, at a tie of revisions, the copy in the hour of its start over one in an earlier hour', async () => {
+    const { lake } = await lakeWithAnHour();
+    const HOUR_9 = 'dt=2026-11-20/hour=09';
+    for (const table of ['traces', 'segments'] as const)
+      await lake.put(partKey(table, HOUR_9, 0), (await lake.get(partKey(table, HOUR_10, 0)))!.body);
+    const repaired = await repairLake(lake);
+    expect(repaired.before.problems.map((p) => `${p.kind} ${p.partition}`).sort()).toEqual([
+      `duplicated ${HOUR_10}`,
+      `misplaced ${HOUR_9}`,
+    ]);
+    expect(repaired).toMatchObject({ duplicatesRemoved: 3 });
+    expect(repaired.after).toMatchObject({ traces: 3, ok: true });
+    expect(await verifyLake(lake, { from: START, to: START + 60 })).toMatchObject({ traces: 3, ok: true });
+  });
+
   it("dates a stopped run's orphan rows, then drops them in a repair past the grace", async () => {
     const { lake } = await lakeWithAnHour();
     await expect(mergeIntoHourFiles(dyingOver(lake), [rowsOf(trace(START + 200))])).rejects.toThrow('killed');
