@@ -461,7 +461,7 @@ async function withdrawnTraces(
  * A file without the key (a stopped run's own, or one written before the key) names none, so its orphans
  * count from now.
  */
-export function orphanDates(file: ParquetFile | undefined): Map<string, number> {
+export function orphanDates(file: Pick<ParquetFile, 'metadata'> | undefined): Map<string, number> {
   const text = file?.metadata.key_value_metadata?.find((kv) => kv.key === ORPHANS_KEY)?.value;
   const since = new Map<string, number>();
   if (!text) return since;

@@ -12,7 +12,13 @@
  * (lib/lake/writer.ts), which gives the library's bytes for these two tables 2–3× faster; the library's
  * general path stays as {@link encodeParquetReference}, what the tests hold it to.
  */
-import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
+import {
+  type AsyncBuffer,
+  type FileMetaData,
+  parquetMetadata,
+  parquetMetadataAsync,
+  parquetReadObjects,
+} from 'hyparquet';
 // The raw Thrift codec of the footer, so row groups kept by a merge are written back exactly as they were
 // (hyparquet's parsed metadata drops fields, e.g. a double column's nan_count). Both modules are the
 // libraries' own, reached through their published `./src/*.js` exports; the lockfile pins the versions and
@@ -24,6 +30,7 @@ import { type Codec, compressorFor, DECOMPRESSORS, DEFAULT_CODEC } from './codec
 import { ParquetLayoutError } from './errors.js';
 import { type ColumnSpec, COLUMNS, type SegmentRow, type TableName, type TraceRow } from './schema.js';
 import { PAGE_SIZE, writeTable } from './writer.js';
+import type { ObjectStore } from '../store/object-store.js';
 
 type SchemaElement = Record<string, unknown>;
 
@@ -332,7 +339,7 @@ export async function decodeRowGroups<T extends TableName>(
 
 async function decodeColumns(
   table: TableName,
-  file: ParquetFile,
+  file: { buffer: ArrayBuffer | AsyncBuffer; metadata: FileMetaData },
   names?: readonly string[],
   range?: { rowStart: number; rowEnd: number },
 ): Promise<unknown[]> {
@@ -350,6 +357,70 @@ async function decodeColumns(
     for (const column of columns) row[column.name] = fromParquet(column, record[column.name]);
     return row;
   });
+}
+
+/**
+ * Files at least this large are read by ranges where the store can: the footer, then the chunks of the
+ * columns asked for (a segments file's ids are about a tenth of it). Smaller ones are read whole: a few
+ * requests would cost more than the bytes they save.
+ */
+export const RANGED_READ_MIN_BYTES = 1 << 20;
+/** The first ranged read of a file: its last bytes, which hold the footer of any file the lake writes. */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Some columns of a lake file in `store`, with its footer (for its key-value metadata) and the bytes read.
+ * By ranges when the store has them and the file is {@link RANGED_READ_MIN_BYTES} or more, else whole.
+ * Undefined for a missing file; what is not a Parquet file throws.
+ */
+export async function readParquetColumns<T extends TableName, K extends keyof RowOf<T> & string>(
+  store: ObjectStore,
+  key: string,
+  table: T,
+  names: readonly K[],
+  /** See {@link RANGED_READ_MIN_BYTES}. */
+  rangedFromBytes = RANGED_READ_MIN_BYTES,
+): Promise<{ rows: Pick<RowOf<T>, K>[]; metadata: FileMetaData; bytesRead: number } | undefined> {
+  const whole = async (body?: Uint8Array) => {
+    const bytes = body ?? (await store.get(key))?.body;
+    if (!bytes) return undefined;
+    const file = openParquet(bytes);
+    const rows = await decodeParquetColumns(table, file, names);
+    return { rows, metadata: file.metadata, bytesRead: bytes.byteLength };
+  };
+  if (!store.getRange) return whole();
+  const tail = await store.getRange(key, { suffix: TAIL_BYTES });
+  if (!tail) return undefined;
+  if (tail.body.byteLength === tail.size) return whole(tail.body);
+  const tailStart = tail.size - tail.body.byteLength;
+  if (tail.size < rangedFromBytes) {
+    // The rest of a small file in one more read, before the tail already in hand.
+    const head = await store.getRange(key, { start: 0, end: tailStart });
+    if (!head || head.size !== tail.size) throw new Error(`${key} changed while being read`);
+    const bytes = new Uint8Array(tail.size);
+    bytes.set(head.body, 0);
+    bytes.set(tail.body, tailStart);
+    return whole(bytes);
+  }
+  let bytesRead = tail.body.byteLength;
+  const buffer: AsyncBuffer = {
+    byteLength: tail.size,
+    slice: async (start, end = tail.size) => {
+      if (start >= tailStart) return copyOf(tail.body.subarray(start - tailStart, end - tailStart));
+      const part = await store.getRange!(key, { start, end });
+      if (!part || part.size !== tail.size) throw new Error(`${key} changed while being read`);
+      bytesRead += part.body.byteLength;
+      return copyOf(part.body);
+    },
+  };
+  const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: TAIL_BYTES });
+  const rows = (await decodeColumns(table, { buffer, metadata }, names)) as Pick<RowOf<T>, K>[];
+  return { rows, metadata, bytesRead };
+}
+
+/** The bytes of a view as an ArrayBuffer of their own. */
+function copyOf(view: Uint8Array): ArrayBuffer {
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import {
   partKey,
   repairHourFile,
 } from './hour-files.js';
-import { decodeParquetColumns, openParquet } from './parquet.js';
+import { decodeParquetColumns, readParquetColumns, type RowOf } from './parquet.js';
 import { TABLES } from './schema.js';
 
 /**
@@ -46,6 +46,8 @@ export interface VerifyReport {
   parts: number;
   traces: number;
   segments: number;
+  /** Bytes read from the store: files under 1 MiB whole, larger ones by ranges (footer and the id columns). */
+  bytesRead: number;
   /**
    * Orphan segment rows within the merges' grace ({@link ORPHAN_GRACE_MS}): another writer between its two
    * puts, or a stopped run's, which its re-run or a later merge resolves. Expected now and then; not a problem.
@@ -77,6 +79,8 @@ export interface VerifyOptions {
   /** The clock orphans' dates are compared with (epoch ms). */
   now?: () => number;
   onProgress?: (done: number, total: number) => void;
+  /** Files from this size on are read by ranges (see RANGED_READ_MIN_BYTES in parquet.ts). */
+  rangedReadMinBytes?: number;
 }
 
 /** A part file pair: its hour and shard. */
@@ -112,6 +116,7 @@ async function inspectLake(
     parts: pairs.size,
     traces: 0,
     segments: 0,
+    bytesRead: 0,
     pendingOrphanTraces: 0,
     problems: [],
     ok: true,
@@ -142,11 +147,16 @@ async function inspectLake(
       problem('unpaired', where, [], `${pair.traces ?? pair.segments} has no ${missing} file`, 1);
       continue;
     }
-    const read = async (key: string) => {
+    const read = async <T extends 'traces' | 'segments', K extends keyof RowOf<T> & string>(
+      key: string,
+      table: T,
+      names: readonly K[],
+    ) => {
       try {
-        const object = await store.get(key);
-        if (!object) throw new Error('deleted while being verified');
-        return openParquet(object.body);
+        const result = await readParquetColumns(store, key, table, names, options.rangedReadMinBytes);
+        if (!result) throw new Error('deleted while being verified');
+        report.bytesRead += result.bytesRead;
+        return result;
       } catch (error) {
         problem(
           'unreadable',
@@ -158,18 +168,11 @@ async function inspectLake(
         return undefined;
       }
     };
-    const tracesFile = await read(pair.traces);
-    const segmentsFile = await read(pair.segments);
-    if (!tracesFile || !segmentsFile) continue;
-    let traces: { trace_id: string; segment_count: number; start_time: number }[];
-    let segments: { trace_id: string }[];
-    try {
-      traces = await decodeParquetColumns('traces', tracesFile, ['trace_id', 'segment_count', 'start_time']);
-      segments = await decodeParquetColumns('segments', segmentsFile, ['trace_id']);
-    } catch (error) {
-      problem('unreadable', where, [], `${pair.partition}: ${(error as Error).message}`, 1);
-      continue;
-    }
+    const tracesRead = await read(pair.traces, 'traces', ['trace_id', 'segment_count', 'start_time']);
+    const segmentsRead = await read(pair.segments, 'segments', ['trace_id']);
+    if (!tracesRead || !segmentsRead) continue;
+    const traces = tracesRead.rows;
+    const segments = segmentsRead.rows;
     report.traces += traces.length;
     report.segments += segments.length;
 
@@ -206,7 +209,7 @@ async function inspectLake(
           .join(', ')}`,
       );
 
-    const dates = orphanDates(segmentsFile);
+    const dates = orphanDates(segmentsRead);
     const stale: string[] = [];
     for (const id of rows.keys()) {
       if (counts.has(id)) continue;

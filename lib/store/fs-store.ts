@@ -3,7 +3,13 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } f
 import { dirname, join, relative, sep } from 'node:path';
 import { hexDigest } from '../digest.js';
 import { InvalidKeyError, PreconditionFailedError, StoreError } from './errors.js';
-import { isValidKey, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
+import {
+  type ByteRange,
+  isValidKey,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.js';
 
 /** A lock older than this is taken to belong to a process that died holding it. */
 const STALE_LOCK_MS = 30_000;
@@ -29,6 +35,31 @@ export class FsStore implements ObjectStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StoreError(`cannot read ${key} in ${this.root}`, { cause: error });
+    }
+  }
+
+  async getRange(key: string, range: ByteRange): Promise<{ body: Uint8Array; size: number } | undefined> {
+    let handle;
+    try {
+      handle = await open(this.path(key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError(`cannot read ${key} in ${this.root}`, { cause: error });
+    }
+    try {
+      const { size } = await handle.stat();
+      const start = 'suffix' in range ? Math.max(0, size - range.suffix) : Math.min(range.start, size);
+      const end = 'suffix' in range ? size : Math.min(Math.max(range.end, start), size);
+      const body = new Uint8Array(end - start);
+      let read = 0;
+      while (read < body.length) {
+        const { bytesRead } = await handle.read(body, read, body.length - read, start + read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      return { body: body.subarray(0, read), size };
+    } finally {
+      await handle.close();
     }
   }
 

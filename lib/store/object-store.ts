@@ -23,8 +23,17 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
   /** Keys under `prefix`, in lexicographic order. */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Some bytes of an object, and its whole size: [start, end) (`end` past the object is cut to it), or the
+   * last `suffix` bytes (all of them when the object is smaller). Undefined for a missing object. Optional:
+   * readers that can use it (a Parquet file's footer and a few column chunks) fall back to {@link get}.
+   */
+  getRange?(key: string, range: ByteRange): Promise<{ body: Uint8Array; size: number } | undefined>;
   delete(key: string): Promise<void>;
 }
+
+/** A byte range of an object: [start, end), or its last `suffix` bytes. */
+export type ByteRange = { start: number; end: number } | { suffix: number };
 
 /** Checks a key is a plain relative path; stores call it before touching anything. */
 export function isValidKey(key: string): boolean {

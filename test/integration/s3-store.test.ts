@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreconditionFailedError } from '../../lib/store/errors.js';
 import { S3Store } from '../../lib/store/s3-store.js';
 import { objectStoreContract } from '../helpers/object-store-contract.js';
+import { rangedReadOf } from '../helpers/parquet.js';
 import { s3Client, startS3 } from '../helpers/s3-server.js';
 
 let server: Awaited<ReturnType<typeof startS3>>;
@@ -22,6 +23,13 @@ objectStoreContract('S3Store on s3rver behind the conditional-write gateway', as
 });
 
 describe('S3Store', () => {
+  it('reads a lake file by ranged GetObjects: its footer and one column, the same rows as the whole file', async () => {
+    const store = new S3Store({ bucket: server.bucket, prefix: 'ranged' }, s3Client(server.endpoint));
+    const { ranged, whole, size } = await rangedReadOf(store);
+    expect(ranged.rows).toEqual(whole);
+    expect(ranged.bytesRead).toBeLessThan(size / 2);
+  });
+
   it('uploads a large object in parts, conditionally', async () => {
     const client = s3Client(server.endpoint);
     const commands: string[] = [];
