@@ -360,13 +360,11 @@ async function decodeColumns(
 }
 
 /**
- * Files at least this large are read by ranges where the store can: the footer, then the chunks of the
- * columns asked for (a segments file's ids are about a tenth of it). Smaller ones are read whole: a few
- * requests would cost more than the bytes they save.
+ * A file is first read by its last this many bytes, where the store reads ranges: a smaller file is then
+ * whole in one request, as a plain read would have it, and a larger one's footer is in hand, so only the
+ * chunks of the columns asked for are read after (a segments file's ids are about a tenth of it).
  */
 export const RANGED_READ_MIN_BYTES = 1 << 20;
-/** The first ranged read of a file: its last bytes, which hold the footer of any file the lake writes. */
-const TAIL_BYTES = 64 * 1024;
 
 /**
  * Some columns of a lake file in `store`, with its footer (for its key-value metadata) and the bytes read.
@@ -379,7 +377,7 @@ export async function readParquetColumns<T extends TableName, K extends keyof Ro
   table: T,
   names: readonly K[],
   /** See {@link RANGED_READ_MIN_BYTES}. */
-  rangedFromBytes = RANGED_READ_MIN_BYTES,
+  tailBytes = RANGED_READ_MIN_BYTES,
 ): Promise<{ rows: Pick<RowOf<T>, K>[]; metadata: FileMetaData; bytesRead: number } | undefined> {
   const whole = async (body?: Uint8Array) => {
     const bytes = body ?? (await store.get(key))?.body;
@@ -389,19 +387,10 @@ export async function readParquetColumns<T extends TableName, K extends keyof Ro
     return { rows, metadata: file.metadata, bytesRead: bytes.byteLength };
   };
   if (!store.getRange) return whole();
-  const tail = await store.getRange(key, { suffix: TAIL_BYTES });
+  const tail = await store.getRange(key, { suffix: tailBytes });
   if (!tail) return undefined;
   if (tail.body.byteLength === tail.size) return whole(tail.body);
   const tailStart = tail.size - tail.body.byteLength;
-  if (tail.size < rangedFromBytes) {
-    // The rest of a small file in one more read, before the tail already in hand.
-    const head = await store.getRange(key, { start: 0, end: tailStart });
-    if (!head || head.size !== tail.size) throw new Error(`${key} changed while being read`);
-    const bytes = new Uint8Array(tail.size);
-    bytes.set(head.body, 0);
-    bytes.set(tail.body, tailStart);
-    return whole(bytes);
-  }
   let bytesRead = tail.body.byteLength;
   const buffer: AsyncBuffer = {
     byteLength: tail.size,
@@ -413,7 +402,7 @@ export async function readParquetColumns<T extends TableName, K extends keyof Ro
       return copyOf(part.body);
     },
   };
-  const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: TAIL_BYTES });
+  const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: tail.body.byteLength });
   const rows = (await decodeColumns(table, { buffer, metadata }, names)) as Pick<RowOf<T>, K>[];
   return { rows, metadata, bytesRead };
 }

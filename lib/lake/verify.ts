@@ -79,8 +79,8 @@ export interface VerifyOptions {
   /** The clock orphans' dates are compared with (epoch ms). */
   now?: () => number;
   onProgress?: (done: number, total: number) => void;
-  /** Files from this size on are read by ranges (see RANGED_READ_MIN_BYTES in parquet.ts). */
-  rangedReadMinBytes?: number;
+  /** The first read of a file, its last bytes (see RANGED_READ_MIN_BYTES in parquet.ts). */
+  tailBytes?: number;
 }
 
 /** A part file pair: its hour and shard. */
@@ -153,7 +153,7 @@ async function inspectLake(
       names: readonly K[],
     ) => {
       try {
-        const result = await readParquetColumns(store, key, table, names, options.rangedReadMinBytes);
+        const result = await readParquetColumns(store, key, table, names, options.tailBytes);
         if (!result) throw new Error('deleted while being verified');
         report.bytesRead += result.bytesRead;
         return result;

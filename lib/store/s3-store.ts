@@ -71,21 +71,17 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  /** A ranged GetObject (`Range: bytes=start-end` or `bytes=-suffix`); the size from its Content-Range. */
+  /**
+   * A ranged GetObject (`Range: bytes=start-end`, or `bytes=-N` for the last N bytes, RFC 9110's suffix
+   * range); the object's size from its Content-Range.
+   */
   async getRange(key: string, range: ByteRange): Promise<{ body: Uint8Array; size: number } | undefined> {
     if ('start' in range && range.end <= range.start) {
       // HTTP has no empty range: the size alone, from the first byte's read.
       const first = await this.getRange(key, { start: 0, end: 1 });
       return first && { body: new Uint8Array(), size: first.size };
     }
-    if ('suffix' in range) {
-      // Two ranged reads, not one `bytes=-N`: s3rver answers that suffix form with the object's first bytes,
-      // so it could not be tested here. The first byte's Content-Range gives the size.
-      const first = await this.getRange(key, { start: 0, end: 1 });
-      if (!first || first.size <= 1) return first;
-      return this.getRange(key, { start: Math.max(0, first.size - range.suffix), end: first.size });
-    }
-    const Range = `bytes=${range.start}-${range.end - 1}`;
+    const Range = 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end - 1}`;
     try {
       const result = await this.client.send(
         new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key), Range }),
@@ -95,13 +91,15 @@ export class S3Store implements ObjectStore {
       const total = /\/(\d+)$/.exec(result.ContentRange ?? '')?.[1];
       const size = total === undefined ? body.length : Number(total);
       if (total !== undefined) return { body, size };
-      return { body: body.subarray(range.start, Math.min(range.end, body.length)), size };
+      return 'suffix' in range
+        ? { body: body.subarray(Math.max(0, body.length - range.suffix)), size }
+        : { body: body.subarray(range.start, Math.min(range.end, body.length)), size };
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
       // Past the end of the object (or an empty object): 416; the range holds nothing, the size is asked again.
       if (e.$metadata?.httpStatusCode === 416) {
-        if (range.start === 0) return { body: new Uint8Array(), size: 0 };
+        if ('suffix' in range || range.start === 0) return { body: new Uint8Array(), size: 0 };
         const first = await this.getRange(key, { start: 0, end: 1 });
         return first && { body: new Uint8Array(), size: first.size };
       }

@@ -20,7 +20,7 @@ export function groupBytes(bytes: Uint8Array, group: number): Buffer {
 }
 
 /**
- * Writes a segments file of several row groups (2,000 traces, 10,000 rows, well past the 64 KiB first read)
+ * Writes a segments file of several row groups (2,000 traces, 10,000 rows, well past a 16 KiB first read)
  * into `store` and reads its trace ids back by ranges: what `readParquetColumns` returned, what decoding the
  * whole file gives, and the file's size. Every ObjectStore with `getRange` must agree with the whole file.
  */
@@ -48,7 +48,7 @@ export async function rangedReadOf(store: ObjectStore) {
     'segments/dt=2026-11-20/hour=10/part-00000.parquet',
     'segments',
     ['trace_id'],
-    0,
+    16 * 1024,
   );
   const whole = await decodeParquetColumns('segments', body, ['trace_id']);
   return { ranged: ranged!, whole, size: body.byteLength, groups: openParquet(body).groupRows.length };

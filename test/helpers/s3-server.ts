@@ -17,8 +17,9 @@ export const s3Client = (endpoint: string) =>
  *
  * s3rver ignores `If-Match` and `If-None-Match` and overwrites. With `conditional: true` the returned
  * endpoint is a small gateway in front of it that enforces them as S3 documents (412 PreconditionFailed
- * for PutObject and CompleteMultipartUpload, one decision at a time per key) and forwards everything else
- * untouched, so S3Store's conditional writes are exercised over HTTP through the real SDK.
+ * for PutObject and CompleteMultipartUpload, one decision at a time per key), answers suffix ranges
+ * (`Range: bytes=-N`, which s3rver answers with the first bytes) as S3 does, and forwards everything else
+ * untouched, so S3Store's conditional writes and ranged reads are exercised over HTTP through the real SDK.
  */
 export async function startS3(options: { conditional?: boolean; bucket?: string } = {}) {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
@@ -81,6 +82,24 @@ function conditionalGateway(backendPort: number, admin: S3Client): Server {
         if (body) upstream.end(body);
         else incoming.pipe(upstream);
       });
+    const range = incoming.headers.range;
+    if (incoming.method === 'GET' && typeof range === 'string' && /^bytes=-\d+$/.test(range)) {
+      // s3rver answers a suffix range (the last N bytes) with the object's first bytes; S3 answers it as
+      // RFC 9110 says, which the gateway does by turning it into the explicit range of those bytes.
+      const [, bucket, ...rest] = decodeURIComponent(url.pathname).split('/');
+      void admin
+        .send(new HeadObjectCommand({ Bucket: bucket, Key: rest.join('/') }))
+        .then(
+          (head) => {
+            const size = head.ContentLength ?? 0;
+            if (size > 0)
+              incoming.headers.range = `bytes=${Math.max(0, size - Number(range.slice(7)))}-${size - 1}`;
+          },
+          () => {},
+        )
+        .then(() => forward());
+      return;
+    }
     if (!writes || (ifMatch === undefined && ifNoneMatch === undefined)) {
       void forward();
       return;

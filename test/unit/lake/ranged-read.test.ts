@@ -9,7 +9,7 @@ describe('readParquetColumns by ranges', () => {
     expect(groups).toBe(4);
     expect(ranged.rows).toEqual(whole);
     expect(ranged.rows).toHaveLength(10_000);
-    // The 64 KiB tail, and the id chunks before it.
+    // The 16 KiB tail (the footer), and the id chunks before it.
     expect(ranged.bytesRead).toBeLessThan(size / 2);
   });
 });
