@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
     run: runQuery,
   },
   verify: {
-    summary: 'check the lake: every trace once, whole, in its hour (reads ids and counts only)',
+    summary: 'check the lake: every trace once, whole, in its hour; --repair fixes what a merge can',
     flags: verifyFlags,
     run: runVerify,
   },
