@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { DEFAULT_SCENARIO } from '../lib/local/simulator/scenario.js';
-import { verifyLake } from '../lib/lake/verify.js';
+import { READ_AHEAD_PAIRS, verifyLake } from '../lib/lake/verify.js';
+import type { ObjectStore } from '../lib/store/object-store.js';
 import { FsStore } from '../lib/store/fs-store.js';
 import { buildLake } from './lake-builder.js';
 
@@ -47,14 +48,45 @@ export async function runVerifyBenchmark(days = 7, rpm = 14, lake = `/tmp/xray-l
   }
   return {
     days,
+    store: 'local folder',
     'part files': report!.parts,
     traces: report!.traces.toLocaleString('en-US'),
     'segment rows': report!.segments.toLocaleString('en-US'),
     problems: report!.problems.length,
-    'seconds (3 runs)': seconds.map((s) => s.toFixed(2)).join(' '),
+    seconds: `${seconds.map((s) => s.toFixed(2)).join(' ')} (3 runs)`,
     'traces / s (best)': Math.round(report!.traces / Math.min(...seconds)).toLocaleString('en-US'),
     'heap held a trace (bytes)': gc ? Math.round(held / report!.traces) : 'run with --expose-gc',
   };
+}
+
+/**
+ * The same lake behind a store that answers each read after `latencyMs` (a model of S3's first-byte latency,
+ * not a measurement of S3), read one pair at a time and with the default read-ahead.
+ */
+export async function runVerifyLatencyBenchmark(latencyMs = 30, days = 7) {
+  const inner = new FsStore(`/tmp/xray-lake-bench-verify-${days}d`);
+  const sleep = () => new Promise((resolve) => setTimeout(resolve, latencyMs));
+  const slow: ObjectStore = {
+    location: `${inner.location} (+${latencyMs} ms a read)`,
+    get: async (key) => (await sleep(), inner.get(key)),
+    getRange: async (key, range) => (await sleep(), inner.getRange(key, range)),
+    put: (key, body, options) => inner.put(key, body, options),
+    list: (prefix) => inner.list(prefix),
+    delete: (key) => inner.delete(key),
+  };
+  const rows = [];
+  for (const readAheadPairs of [1, READ_AHEAD_PAIRS]) {
+    const started = performance.now();
+    const report = await verifyLake(slow, { readAheadPairs });
+    rows.push({
+      days,
+      store: `+${latencyMs} ms a read, ${readAheadPairs} pair(s) ahead`,
+      'part files': report.parts,
+      traces: report.traces.toLocaleString('en-US'),
+      seconds: `${((performance.now() - started) / 1000).toFixed(2)} (1 run)`,
+    });
+  }
+  return rows;
 }
 
 if (process.argv[1]?.endsWith('verify.ts'))
@@ -64,4 +96,5 @@ if (process.argv[1]?.endsWith('verify.ts'))
       Number(arg('rpm', '14')),
       arg('lake', '') || undefined,
     ),
+    ...(await runVerifyLatencyBenchmark(30, Number(arg('days', '7')))),
   ]);

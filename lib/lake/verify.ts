@@ -7,7 +7,7 @@ import {
   partKey,
   repairHourFile,
 } from './hour-files.js';
-import { decodeParquetColumns, readParquetColumns, type RowOf } from './parquet.js';
+import { decodeParquetColumns, type ParquetFile, readParquetColumns, type RowOf } from './parquet.js';
 import { TABLES } from './schema.js';
 
 /**
@@ -23,6 +23,13 @@ export const PROBLEM_KINDS = {
   duplicated: 'trace ids with more than one row in the traces table (in one file or across hours)',
 } as const;
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
+
+/**
+ * Part file pairs read while the one before them is checked: 8 reads in flight. Against a store answering
+ * after 30 ms a request (a model of S3's latency, bench/verify.ts) the demo's lake took 2.7 s instead of
+ * 7.6 s one pair at a time; on a local folder it made no difference.
+ */
+export const READ_AHEAD_PAIRS = 4;
 
 /** Trace ids a problem lists at most; `count` has them all. */
 export const LISTED_IDS = 20;
@@ -81,6 +88,8 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** The first read of a file, its last bytes (see RANGED_READ_MIN_BYTES in parquet.ts). */
   tailBytes?: number;
+  /** See {@link READ_AHEAD_PAIRS}. */
+  readAheadPairs?: number;
 }
 
 /** A part file pair: its hour and shard. */
@@ -138,39 +147,57 @@ async function inspectLake(
   /** Every copy of the ids seen more than once. */
   const copies = new Map<string, Part[]>();
   let done = 0;
-  for (const pair of pairs.values()) {
+  // Reads run ahead of the checks (which stay in listing order, so `seen` is the same every run): on S3 a
+  // file's reads are a round trip or more each, and one pair at a time would wait on every one of them.
+  type Read<T extends 'traces' | 'segments', K extends keyof RowOf<T> & string> =
+    | {
+        ok: true;
+        rows: Pick<RowOf<T>, K>[];
+        metadata: Pick<ParquetFile, 'metadata'>['metadata'];
+        bytesRead: number;
+      }
+    | { ok: false; error: string };
+  const read = async <T extends 'traces' | 'segments', K extends keyof RowOf<T> & string>(
+    key: string,
+    table: T,
+    names: readonly K[],
+  ): Promise<Read<T, K>> => {
+    try {
+      const result = await readParquetColumns(store, key, table, names, options.tailBytes);
+      if (!result) throw new Error('deleted while being verified');
+      return { ok: true, ...result };
+    } catch (error) {
+      return { ok: false, error: `${key}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+  const list = [...pairs.values()];
+  const loads = new Map<number, ReturnType<typeof load>>();
+  const load = (pair: (typeof list)[number]) =>
+    pair.traces && pair.segments
+      ? Promise.all([
+          read(pair.traces, 'traces', ['trace_id', 'segment_count', 'start_time']),
+          read(pair.segments, 'segments', ['trace_id']),
+        ])
+      : undefined;
+  for (let index = 0; index < list.length; index++) {
+    const readAhead = Math.max(1, options.readAheadPairs ?? READ_AHEAD_PAIRS);
+    for (let ahead = index; ahead < Math.min(list.length, index + readAhead); ahead++)
+      if (!loads.has(ahead)) loads.set(ahead, load(list[ahead]!));
+    const pair = list[index]!;
+    const loaded = await loads.get(index);
+    loads.delete(index);
     const where = { partition: pair.partition, shard: pair.shard };
     const partIndex = parts.push(where) - 1;
     options.onProgress?.(done++, pairs.size);
-    if (!pair.traces || !pair.segments) {
+    if (!loaded) {
       const missing = pair.traces ? 'segments' : 'traces';
       problem('unpaired', where, [], `${pair.traces ?? pair.segments} has no ${missing} file`, 1);
       continue;
     }
-    const read = async <T extends 'traces' | 'segments', K extends keyof RowOf<T> & string>(
-      key: string,
-      table: T,
-      names: readonly K[],
-    ) => {
-      try {
-        const result = await readParquetColumns(store, key, table, names, options.tailBytes);
-        if (!result) throw new Error('deleted while being verified');
-        report.bytesRead += result.bytesRead;
-        return result;
-      } catch (error) {
-        problem(
-          'unreadable',
-          where,
-          [],
-          `${key}: ${error instanceof Error ? error.message : String(error)}`,
-          1,
-        );
-        return undefined;
-      }
-    };
-    const tracesRead = await read(pair.traces, 'traces', ['trace_id', 'segment_count', 'start_time']);
-    const segmentsRead = await read(pair.segments, 'segments', ['trace_id']);
-    if (!tracesRead || !segmentsRead) continue;
+    const [tracesRead, segmentsRead] = loaded;
+    for (const failed of loaded) if (!failed.ok) problem('unreadable', where, [], failed.error, 1);
+    if (!tracesRead.ok || !segmentsRead.ok) continue;
+    report.bytesRead += tracesRead.bytesRead + segmentsRead.bytesRead;
     const traces = tracesRead.rows;
     const segments = segmentsRead.rows;
     report.traces += traces.length;
