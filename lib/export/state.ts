@@ -1,4 +1,4 @@
-import { shardOfKey } from '../lake/hour-files.js';
+import { parsePartKey } from '../lake/hour-files.js';
 import { TABLES } from '../lake/schema.js';
 import { PreconditionFailedError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -258,7 +258,7 @@ export async function checkLakeShards(store: ObjectStore, shards: number, now = 
     }
     let highest = -1;
     for await (const key of store.list(`${TABLES.traces}/`))
-      highest = Math.max(highest, shardOfKey(key) ?? -1);
+      highest = Math.max(highest, parsePartKey(key)?.shard ?? -1);
     if (highest >= 0 && (highest === 0 ? shards !== 1 : shards <= highest))
       throw new LakeShardsError(store.location, highest + 1, shards, 'part files');
     try {

@@ -55,11 +55,17 @@ export function partKey(table: TableName, partitionPath: string, shard: number):
   return `${TABLES[table]}/${partitionPath}/part-${String(shard).padStart(5, '0')}.parquet`;
 }
 
-/** The shard a part file's key names (`…/part-00003.parquet`: 3), or undefined for another key. */
-export function shardOfKey(key: string): number | undefined {
-  const digits = /\/part-(\d+)\.parquet$/.exec(key)?.[1];
-  return digits === undefined ? undefined : Number(digits);
+/** What a part file's key names ({@link partKey} read back), or undefined for another key. */
+export function parsePartKey(
+  key: string,
+): { table: TableName; partition: string; shard: number } | undefined {
+  const match = /^(traces|segments)\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\/part-(\d+)\.parquet$/.exec(key);
+  return match ? { table: match[1] as TableName, partition: match[2]!, shard: Number(match[3]) } : undefined;
 }
+
+/** An hour's part file pair as a map key: `dt=2026-11-20/hour=10#0`. */
+export const partId = (part: { partition: string; shard: number }): string =>
+  `${part.partition}#${part.shard}`;
 
 /** The shard of a trace: FNV-1a of its id, so a trace always lands in the same part file. */
 export function shardOf(traceId: string, shards: number): number {
@@ -172,7 +178,7 @@ export async function mergeIntoHourFiles(
     const { trace_id: id, revision } = rows.trace;
     for (const partition of formerPartitions(rows)) {
       const shard = shardOf(id, shards);
-      const key = `${partition}#${shard}`;
+      const key = partId({ partition, shard });
       const entry = former.get(key) ?? { partition, shard, removals: new Map<string, number>() };
       former.set(key, entry);
       entry.removals.set(id, revision);
@@ -206,7 +212,7 @@ export async function mergeIntoHourFiles(
     }
     const partition = partitionOf(rows.trace.start_time).path;
     const shard = shardOf(rows.trace.trace_id, shards);
-    const key = `${partition}#${shard}`;
+    const key = partId({ partition, shard });
     const group = groups.get(key) ?? { partition, shard, traces: [] };
     groups.set(key, group);
     group.traces.push(rows);

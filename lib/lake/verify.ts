@@ -4,11 +4,13 @@ import {
   emptyMergeResult,
   ORPHAN_GRACE_MS,
   orphanDates,
+  parsePartKey,
+  partId,
   partKey,
   repairHourFile,
 } from './hour-files.js';
-import { decodeParquetColumns, type ParquetFile, readParquetColumns, type RowOf } from './parquet.js';
-import { TABLES } from './schema.js';
+import { type ParquetFile, readParquetColumns, type RowOf } from './parquet.js';
+import { partitionOf, TABLES } from './schema.js';
 
 /**
  * What {@link verifyLake} can find wrong, each a way the lake breaks DESIGN.md's invariants (a trace once,
@@ -66,8 +68,6 @@ export interface VerifyReport {
   seconds: number;
 }
 
-const PART_KEY = /^(traces|segments)\/(dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2}))\/part-(\d+)\.parquet$/;
-
 /**
  * Reads a lake's hour files and checks what every merge keeps true: each trace id has one row in the traces
  * table, in the hour of its start time, with as many segment rows as its count says, and no segment row
@@ -108,16 +108,14 @@ async function inspectLake(
   const pairs = new Map<string, { partition: string; shard: number; traces?: string; segments?: string }>();
   for (const table of [TABLES.traces, TABLES.segments] as const)
     for await (const key of store.list(`${table}/`)) {
-      const match = PART_KEY.exec(key);
-      if (!match) continue;
-      const [, , partition, dt, hour, shard] = match;
-      const hourStart = Date.parse(`${dt}T${hour}:00:00Z`) / 1000;
+      const part = parsePartKey(key);
+      if (!part) continue;
+      const hourStart = hourStartMs(part.partition) / 1000;
       if (options.from !== undefined && hourStart + 3_600 <= options.from) continue;
       if (options.to !== undefined && hourStart >= options.to) continue;
-      const id = `${partition}#${Number(shard)}`;
-      const pair = pairs.get(id) ?? { partition: partition!, shard: Number(shard) };
+      const pair = pairs.get(partId(part)) ?? { partition: part.partition, shard: part.shard };
       pair[table] = key;
-      pairs.set(id, pair);
+      pairs.set(partId(part), pair);
     }
 
   const report: VerifyReport = {
@@ -205,7 +203,6 @@ async function inspectLake(
 
     const rows = new Map<string, number>();
     for (const { trace_id: id } of segments) rows.set(id, (rows.get(id) ?? 0) + 1);
-    const hourStart = hourStartMs(pair.partition);
     const incomplete: string[] = [];
     const misplaced: string[] = [];
     const duplicated: string[] = [];
@@ -214,7 +211,7 @@ async function inspectLake(
       const id = trace.trace_id;
       counts.set(id, trace.segment_count);
       if ((rows.get(id) ?? 0) !== trace.segment_count) incomplete.push(id);
-      if (trace.start_time < hourStart || trace.start_time >= hourStart + 3_600_000) misplaced.push(id);
+      if (partitionOf(trace.start_time).path !== pair.partition) misplaced.push(id);
       const first = seen.get(id);
       if (first === undefined) seen.set(id, partIndex);
       else {
@@ -231,7 +228,7 @@ async function inspectLake(
         where,
         duplicated,
         `also in ${[...new Set(duplicated.map((id) => parts[seen.get(id)!]!))]
-          .map((p) => `${p.partition}#${p.shard}`)
+          .map(partId)
           .slice(0, 5)
           .join(', ')}`,
       );
@@ -289,25 +286,24 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
   const now = options.now ?? Date.now;
   const removals = new Map<string, { part: Part; ids: Map<string, number> }>();
   const remove = (part: Part, id: string) => {
-    const key = `${part.partition}#${part.shard}`;
-    const entry = removals.get(key) ?? { part, ids: new Map<string, number>() };
+    const entry = removals.get(partId(part)) ?? { part, ids: new Map<string, number>() };
     entry.ids.set(id, Number.POSITIVE_INFINITY);
-    removals.set(key, entry);
+    removals.set(partId(part), entry);
   };
   let duplicatesRemoved = 0;
   // Revision and start of each copy, read again from the few part files holding duplicates.
   const read = new Map<string, Promise<Map<string, { revision: number; start_time: number }>>>();
   const copyIn = async (part: Part, id: string) => {
-    const key = `${part.partition}#${part.shard}`;
-    if (!read.has(key)) read.set(key, traceIndex(store, part));
-    return (await read.get(key)!).get(id) ?? { revision: -1, start_time: Number.NaN };
+    if (!read.has(partId(part))) read.set(partId(part), traceIndex(store, part));
+    return (await read.get(partId(part))!).get(id);
   };
   for (const [id, found] of copies) {
     const all = await Promise.all(
       found.map(async (part) => {
-        const { revision, start_time: start } = await copyIn(part, id);
-        const hour = hourStartMs(part.partition);
-        return { ...part, revision, inItsHour: start >= hour && start < hour + 3_600_000 };
+        // Gone from the file since the scan: last in line to be kept.
+        const copy = await copyIn(part, id);
+        const inItsHour = copy !== undefined && partitionOf(copy.start_time).path === part.partition;
+        return { ...part, revision: copy?.revision ?? -1, inItsHour };
       }),
     );
     // The newest revision; at a tie, a copy in the hour of its start, then the earliest hour.
@@ -328,7 +324,7 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
   const rewrite = new Map<string, Part>();
   for (const problem of before.problems)
     if (problem.kind === 'orphans' || problem.kind === 'incomplete' || problem.kind === 'unpaired')
-      rewrite.set(`${problem.partition}#${problem.shard}`, problem);
+      rewrite.set(partId(problem), problem);
   for (const [key, { part }] of removals) rewrite.set(key, part);
 
   const total = emptyMergeResult();
@@ -361,14 +357,11 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
   };
 }
 
-/** Each trace's revision and start in one part file's traces file (empty when it cannot be read). */
+/** Each trace's revision and start in one part file's traces file (empty when the file is gone). */
 async function traceIndex(store: ObjectStore, part: Part) {
-  const index = new Map<string, { revision: number; start_time: number }>();
-  const object = await store.get(partKey('traces', part.partition, part.shard));
-  if (!object) return index;
-  for (const row of await decodeParquetColumns('traces', object.body, ['trace_id', 'revision', 'start_time']))
-    index.set(row.trace_id, row);
-  return index;
+  const key = partKey('traces', part.partition, part.shard);
+  const read = await readParquetColumns(store, key, 'traces', ['trace_id', 'revision', 'start_time']);
+  return new Map((read?.rows ?? []).map((row) => [row.trace_id, row]));
 }
 
 /** Epoch ms at which an hour partition (`dt=2026-11-20/hour=10`) starts. */
