@@ -3,6 +3,7 @@ import {
   DETECTOR_DEFAULTS,
   type DetectorOptions,
   latencyBand,
+  latencyBandAround,
   latencyCountScore,
   latencyMedianVerdict,
   latencyWindowVerdict,
@@ -19,6 +20,8 @@ import {
   type Verdict,
 } from './detectors.js';
 import { DetectorStateError } from './errors.js';
+import { FAULTS, LATENCY_NORMAL, NORMAL, P50, P95, REQUESTS, STRIDE, TIME } from './ring.js';
+import { type LatencyWindow, RecentWindows, SeasonalWindows } from './seasonal.js';
 import {
   INSIGHT_CATEGORIES,
   INSIGHT_DETAIL_TYPE,
@@ -213,14 +216,6 @@ export interface SerializedService {
   lifecycle: SeriesState[];
 }
 
-/** The cells of a history slot, interleaved (see ServiceHistory). Failures of category c are at FAULTS + c. */
-const TIME = 0;
-const REQUESTS = 1;
-const FAULTS = 2;
-const P95 = 5;
-const P50 = 6;
-const NORMAL = 7;
-const STRIDE = 8;
 /**
  * The NORMAL cell's bits: bit c (0–3) set when category c was normal in the bucket; bit OPEN_BITS + c set
  * when category c's insight was open as the bucket was judged (so the series' own anomaly rate leaves it out).
@@ -283,6 +278,9 @@ class ServiceHistory {
   readonly base: number;
   /** Where this service's noise model starts in `noise.values`. */
   readonly noiseBase: number;
+  /** This service's numbers in the noise model's windows (see {@link SeasonalWindows}), −1 before their first use. */
+  seasonal = -1;
+  recent = -1;
   /** Slots holding a bucket with traffic: the rate warm-up counts them. */
   withTraffic = 0;
   /** Times of the buckets whose rate categories wait to join the sums, oldest first. */
@@ -643,6 +641,11 @@ export class Detector {
   private readonly held: DetectorOptions;
   private readonly lifecycle: LifecycleOptions;
   private readonly historyBuckets: number;
+  /** Days of the seasonal baseline the noise model's sorted windows keep; 0 when they are not used. */
+  private readonly seasonalDays: number;
+  /** The noise model's sorted seasonal and recent windows of every service's p95, made at their first use. */
+  private seasonal?: SeasonalWindows;
+  private recent?: RecentWindows;
   private readonly rateDelay: number;
   private readonly scratch: Float64Array;
   /** −log10 of rateAlpha, at the normal and the held thresholds: the rate score's unit. */
@@ -688,6 +691,10 @@ export class Detector {
     this.noiseModel = this.detector.latencyNoiseModel === 1;
     this.edgeSeries = this.detector.edgeSeries === 1;
     this.noise = new FleetArray(this.noiseModel ? noiseStateSize(this.detector) : 0);
+    // Days of a seasonal baseline, as latencyBaseline's loop counts them; past SeasonalWindows' range (a
+    // history over 30 days, which no configuration allows), the gathering path judges alone.
+    const days = Math.floor(this.historyBuckets / (DAY / BUCKET_SECONDS));
+    this.seasonalDays = days <= SeasonalWindows.MAX_DAYS ? days : 0;
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
     if (state) this.restore(state, Object.entries(state.services));
   }
@@ -824,6 +831,7 @@ export class Detector {
         }
       }
       history.record(t, b, normal | this.deferred);
+      if (this.noiseModel) this.noteLatency(history, t);
       // A typed array, not a Map: a double stored in a Map is a heap allocation per service and bucket.
       if (position > this.scoreArray.length) {
         const grown = new Float64Array(this.scoreArray.length * 2);
@@ -1001,17 +1009,22 @@ export class Detector {
   ): Verdict | undefined {
     // judge() passes only buckets with a p95.
     const p95 = b.p95!;
-    const n = this.latencyBaseline(history, t);
-    const warm = n >= o.latencyWarmupPoints;
+    // The baseline from its sorted window (see SeasonalWindows): the seasonal one when it qualifies, else the
+    // recent one, as latencyBaseline chooses. The band, and so the MAD, only for a bucket above the median
+    // (or a score to note): below it the model's surprise is 0.
+    const window = this.latencyWindow(history, t);
+    const warm = window.count >= o.latencyWarmupPoints;
     let center = 0;
     let high = Number.POSITIVE_INFINITY;
     let z = 0;
     if (warm) {
-      const band = latencyBand(this.scratch, n, o, b.requests);
-      center = band.center;
-      high = band.high;
-      // One-sided: a faster bucket is no surprise (only slowdowns are latency anomalies).
-      if (p95 > center) z = (p95 - center) / band.spread;
+      center = window.median();
+      if (p95 > center || this.scoring) {
+        const band = latencyBandAround(center, window.mad(center), o, b.requests);
+        high = band.high;
+        // One-sided: a faster bucket is no surprise (only slowdowns are latency anomalies).
+        if (p95 > center) z = (p95 - center) / band.spread;
+      }
     }
     const standing = latencyNoiseStep(this.noise.values, history.noiseBase, z, o);
     let slow: boolean;
@@ -1186,6 +1199,49 @@ export class Detector {
     }
     this.baselineMin = min;
     return n;
+  }
+
+  /**
+   * The p95's baseline at t as the noise model needs it at every bucket, from the service's sorted windows
+   * (see {@link SeasonalWindows}: the same points as {@link latencyBaseline}, without gathering and
+   * selecting them each time): the seasonal one once it has `seasonalMinDays` days and the warm-up's
+   * points, else the recent one.
+   */
+  private latencyWindow(history: ServiceHistory, t: number): LatencyWindow {
+    const o = this.detector;
+    const index = t / BUCKET_SECONDS;
+    if (this.seasonalDays >= o.seasonalMinDays) {
+      this.seasonal ??= new SeasonalWindows(
+        DAY / BUCKET_SECONDS,
+        this.seasonalDays,
+        o.seasonalWidthBuckets,
+        P95,
+      );
+      if (history.seasonal < 0) history.seasonal = this.seasonal.allocate();
+      const n = this.seasonal.compute(history.seasonal, index, history.cells, history.size);
+      // So many points cannot come from fewer days (2·width + 1 a day at most): no need to count them.
+      const certain = n > (o.seasonalMinDays - 1) * (2 * o.seasonalWidthBuckets + 1);
+      if (n >= o.latencyWarmupPoints && (certain || this.seasonal.dayCount() >= o.seasonalMinDays)) {
+        // The recent window is not kept up to date while the seasonal one judges.
+        if (history.recent >= 0) this.recent!.release(history.recent);
+        return this.seasonal;
+      }
+    }
+    this.recent ??= new RecentWindows(o.recentBuckets, P95);
+    if (history.recent < 0) history.recent = this.recent.allocate();
+    this.recent.compute(history.recent, index, history.cells, history.size);
+    return this.recent;
+  }
+
+  /** Hands the bucket just recorded at t to the noise model's windows of the service (see {@link SeasonalWindows}). */
+  private noteLatency(history: ServiceHistory, t: number): void {
+    const index = t / BUCKET_SECONDS;
+    const at = (index % history.size) * STRIDE;
+    const value = history.cells[at + P95]!;
+    const normal = (history.cells[at + NORMAL]! & LATENCY_NORMAL) !== 0;
+    if (history.seasonal >= 0 && normal && value === value)
+      this.seasonal!.note(history.seasonal, index, value);
+    if (history.recent >= 0) this.recent!.note(history.recent, index, value, normal);
   }
 
   /** Services reachable downstream of `service` on the graph (itself excluded unless on a cycle). */

@@ -114,9 +114,9 @@ export const DETECTOR_DEFAULTS = {
    * scenarios it opens the same insights at the same times, on NAB's real AWS series it opens 33 insights
    * outside the labelled windows where the band opens 308 (NAB score 35.9 against 18.2, both with
    * `ownRateAlpha`; 47 against 582 without it), but it needs a baseline's median and MAD for every service
-   * and bucket, which the band's screens skip: a 14-day replay of 1,000 services took 8–15 s against the
-   * band's 0.9–1.4 s here (a scheduled run judges one bucket: a few milliseconds either way).
-   * bench/README.md has the runs.
+   * and bucket, which the band's screens skip. Kept sorted (seasonal.ts) they cost far less than gathered
+   * and selected each time, yet a 14-day replay of 1,000 services still takes about 4–5× the band's time
+   * (a scheduled run judges one bucket: a few milliseconds either way). bench/README.md has the runs.
    */
   latencyNoiseModel: 0,
   /**
@@ -419,7 +419,20 @@ export function latencyBand(
   const values = points instanceof Float64Array ? points : Float64Array.from(points);
   const center = medianInPlace(values, length);
   for (let i = 0; i < length; i++) values[i] = Math.abs(values[i]! - center);
-  const spread = Math.max(1.4826 * medianInPlace(values, length), o.latencyMinRelativeSpread * center, 1e-6);
+  return latencyBandAround(center, medianInPlace(values, length), o, requests);
+}
+
+/**
+ * {@link latencyBand} from a baseline's median (`center`) and its MAD (the median of absolute deviations,
+ * unscaled), for callers that keep them some other way (the noise model's sorted windows, seasonal.ts).
+ */
+export function latencyBandAround(
+  center: number,
+  mad: number,
+  o: DetectorOptions = DETECTOR_DEFAULTS,
+  requests = Number.POSITIVE_INFINITY,
+): { center: number; spread: number; low: number; high: number } {
+  const spread = Math.max(1.4826 * mad, o.latencyMinRelativeSpread * center, 1e-6);
   return {
     center,
     spread,
