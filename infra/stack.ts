@@ -528,6 +528,15 @@ export class XRayLakeStack extends Stack {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      new cloudwatch.Alarm(this, 'LakeProblemsLeft', {
+        alarmDescription:
+          'Lake hours hold problems the scheduled mending could not fix: xray-lake verify lists them',
+        metric: ours('LakeProblemsLeft'),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'BackfillDeadLetters', {
         alarmDescription: 'Backfill windows failed three times and wait in the dead-letter queue',
         metric: dlq.metricApproximateNumberOfMessagesVisible({

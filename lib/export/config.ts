@@ -13,6 +13,11 @@ export interface ExportConfig {
   revisitHours: number;
   /** Where a lake with no checkpoint starts: this many hours before now. */
   initialLookbackHours: number;
+  /**
+   * Hours a scheduled run checks and mends at most (lib/export/heal.ts): each hour once, when no scheduled
+   * pass writes to it any more; 0 turns it off.
+   */
+  healHours: number;
   shards: number;
   maxConcurrency: number;
   /** SSE-KMS key for lake objects; the bucket default applies when absent. */
@@ -31,6 +36,7 @@ export const EXPORT_ENV = {
   lagMinutes: 'EXPORT_LAG_MINUTES',
   revisitHours: 'EXPORT_REVISIT_HOURS',
   initialLookbackHours: 'EXPORT_INITIAL_LOOKBACK_HOURS',
+  healHours: 'EXPORT_HEAL_HOURS',
   shards: 'LAKE_SHARDS',
   maxConcurrency: 'EXPORT_MAX_CONCURRENCY',
   kmsKeyId: 'LAKE_KMS_KEY_ID',
@@ -68,6 +74,7 @@ export function exportConfigFromEnv(env: Record<string, string | undefined>): Ex
     lagMinutes: number('lagMinutes', 5, 0, 1440, false),
     revisitHours: number('revisitHours', 6, 0, 720, false),
     initialLookbackHours: number('initialLookbackHours', 1, 0, 720, false),
+    healHours: number('healHours', 2, 0, 24),
     shards: number('shards', 1, 1, 1024),
     maxConcurrency: number('maxConcurrency', 8, 1, 64),
   };

@@ -71,6 +71,7 @@ export interface ExportOptions {
    */
   signal?: AbortSignal;
   onProgress?: (progress: ExportProgress) => void;
+  /** The run's clock (epoch ms): its lease, its unprocessed traces' dates, and its merges' orphan dates. */
   now?: () => number;
 }
 
@@ -471,7 +472,10 @@ async function exportListed(
   );
   report.unprocessedTraceIds.push(...unprocessed);
 
-  const merged = await mergeIntoHourFiles(deps.store, rows, { shards: context.shards });
+  const merged = await mergeIntoHourFiles(deps.store, rows, {
+    shards: context.shards,
+    ...(context.options.now && { now: context.options.now }),
+  });
   report.tracesExported += merged.written;
   report.tracesAlreadyCurrent += merged.unchanged;
   report.segmentsWritten += merged.segments;

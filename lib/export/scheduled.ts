@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { TraceSource } from '../xray/source.js';
 import type { ExportConfig } from './config.js';
 import { ExportConfigError } from './errors.js';
+import { advanceHealed, type HealReport, healHours, hoursDue } from './heal.js';
 import { exportRange, planWindows, type RunReport } from './run.js';
 import { readCheckpoint } from './state.js';
 
@@ -53,7 +54,10 @@ export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: numb
  * One scheduled run: from the checkpoint (or `initialLookbackHours` ago on a new lake) to now minus the lag,
  * then the revisit pass for late segments. Stops starting windows near the deadline; the next run resumes.
  */
-export async function runScheduledExport(config: ExportConfig, deps: RunDeps): Promise<RunReport> {
+export async function runScheduledExport(
+  config: ExportConfig,
+  deps: RunDeps,
+): Promise<RunReport & { healed?: HealReport }> {
   const now = (deps.now ?? Date.now)() / 1000;
   const range = await scheduledRange(deps.store, config, now);
   const report = await exportRange(
@@ -65,6 +69,7 @@ export async function runScheduledExport(config: ExportConfig, deps: RunDeps): P
       advanceCheckpoint: true,
       ...redaction(config),
       ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
+      ...(deps.now && { now: deps.now }),
     },
   );
   const reached = report.checkpoint ? Date.parse(report.checkpoint) / 1000 : range.from;
@@ -76,7 +81,44 @@ export async function runScheduledExport(config: ExportConfig, deps: RunDeps): P
     deps.logger.error('unprocessed traces given up: X-Ray no longer keeps them', {
       traceIds: report.retried.expired,
     });
-  return report;
+  // Then the hours no scheduled pass writes to any more, each checked and mended once, while time is left.
+  if (
+    report.stoppedAt !== undefined ||
+    (deps.deadline !== undefined && Date.now() >= deps.deadline - DEADLINE_MARGIN_MS)
+  )
+    return report;
+  const due = await hoursDue(deps.store, {
+    now,
+    revisitHours: config.revisitHours,
+    maxHours: config.healHours,
+  });
+  if (!due) return report;
+  const healed = await healHours(
+    { source: deps.source, store: deps.store },
+    { ...due, shards: config.shards, ...redaction(config), ...(deps.now && { now: deps.now }) },
+  );
+  // Orphan rows dated just now are dropped by a check after the grace: from these hours again, until then.
+  await advanceHealed(deps.store, healed.pendingOrphanTraces > 0 ? due.from : due.to, report.runId);
+  recordHeal(healed, deps.metrics);
+  if (healed.problemsLeft.length > 0)
+    deps.logger.error(
+      `${LAKE_PROBLEMS_LEFT_LOG}: xray-lake verify --from ${healed.from} --to ${healed.to} lists them`,
+      {
+        healed,
+      },
+    );
+  else if (healed.problemsFound > 0) deps.logger.warn('lake hours mended', { healed });
+  return { ...report, healed };
+}
+
+/** The log line of a mending that left problems (see {@link healHours}). */
+export const LAKE_PROBLEMS_LEFT_LOG = 'lake problems left after mending';
+
+/** Publishes a mending's figures: the dashboard and the LakeProblemsLeft alarm in infra/ read these names. */
+export function recordHeal(healed: HealReport, metrics: Metrics): void {
+  metrics.addMetric('LakeProblemsFound', 'Count', healed.problemsFound);
+  metrics.addMetric('LakeProblemsLeft', 'Count', healed.problemsLeft.length);
+  metrics.addMetric('TracesReexported', 'Count', healed.tracesReexported);
 }
 
 /**

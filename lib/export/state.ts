@@ -20,6 +20,11 @@ export interface Checkpoint {
    * only what changed since the last one instead of the whole revisit horizon again.
    */
   revisitPosition?: number;
+  /**
+   * Epoch seconds (a whole hour) before which scheduled runs have checked and mended the lake's hours
+   * (lib/export/heal.ts), so each hour is checked once.
+   */
+  healedPosition?: number;
   updatedAt: string;
   runId: string;
 }
@@ -57,7 +62,7 @@ function decode<T>(
 
 const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 const CHECKPOINT_REMEDY =
-  'fix it (position and revisitPosition are epoch seconds) or remove it and export with --from/--to: ' +
+  'fix it (position, revisitPosition and healedPosition are epoch seconds) or remove it and export with --from/--to: ' +
   're-exporting what the lake already holds costs only the listing, traces already current are not fetched again';
 
 function decodeCheckpoint(store: ObjectStore, body: Uint8Array): Checkpoint {
@@ -70,7 +75,9 @@ function decodeCheckpoint(store: ObjectStore, body: Uint8Array): Checkpoint {
         ? `has no position in epoch seconds (${JSON.stringify(c.position)})`
         : c.revisitPosition !== undefined && !finite(c.revisitPosition)
           ? `has a revisitPosition that is not epoch seconds (${JSON.stringify(c.revisitPosition)})`
-          : undefined,
+          : c.healedPosition !== undefined && !finite(c.healedPosition)
+            ? `has a healedPosition that is not epoch seconds (${JSON.stringify(c.healedPosition)})`
+            : undefined,
     CHECKPOINT_REMEDY,
   );
 }
@@ -82,14 +89,14 @@ export async function readCheckpoint(store: ObjectStore): Promise<Checkpoint | u
 
 /**
  * Moves the checkpoint forward (never back), after the data before `position` is durable; with
- * `field: 'revisitPosition'`, the revisit pass's position instead.
+ * `field: 'revisitPosition'` (or `'healedPosition'`), the revisit pass's (or the mending's) position instead.
  */
 export async function advanceCheckpoint(
   store: ObjectStore,
   position: number,
   runId: string,
   now = new Date(),
-  field: 'position' | 'revisitPosition' = 'position',
+  field: 'position' | 'revisitPosition' | 'healedPosition' = 'position',
 ): Promise<Checkpoint> {
   for (;;) {
     const object = await store.get(CHECKPOINT_KEY);

@@ -107,7 +107,7 @@ async function inspectLake(
   const now = (options.now ?? Date.now)();
   const pairs = new Map<string, { partition: string; shard: number; traces?: string; segments?: string }>();
   for (const table of [TABLES.traces, TABLES.segments] as const)
-    for await (const key of store.list(`${table}/`)) {
+    for await (const key of listTable(store, table, options)) {
       const part = parsePartKey(key);
       if (!part) continue;
       const hourStart = hourStartMs(part.partition) / 1000;
@@ -355,6 +355,24 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
     })),
     after,
   };
+}
+
+/** Days a bounded listing goes day by day; a longer range lists the whole table (a call per 1,000 keys). */
+const DAY_PREFIX_MAX_DAYS = 62;
+
+/**
+ * The keys of a table's part files, for the hours of [from, to): day by day (`traces/dt=2026-11-20/`) for a
+ * bounded range, so checking a few hours of a year-old lake lists those days, not the year's keys.
+ */
+async function* listTable(store: ObjectStore, table: string, options: VerifyOptions): AsyncIterable<string> {
+  const { from, to } = options;
+  const day = 86_400;
+  if (from === undefined || to === undefined || (to - from) / day > DAY_PREFIX_MAX_DAYS) {
+    yield* store.list(`${table}/`);
+    return;
+  }
+  for (let start = Math.floor(from / day) * day; start < to; start += day)
+    yield* store.list(`${table}/dt=${new Date(start * 1000).toISOString().slice(0, 10)}/`);
 }
 
 /** Each trace's revision and start in one part file's traces file (empty when the file is gone). */

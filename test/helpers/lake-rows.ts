@@ -11,6 +11,30 @@ import { Random } from '../../lib/local/simulator/random.js';
 import { DEFAULT_SCENARIO } from '../../lib/local/simulator/scenario.js';
 import { assembleTrace } from '../../lib/xray/assemble.js';
 import { summarizeTrace } from '../../lib/xray/summary.js';
+import type { SegmentDocument } from '../../lib/xray/types.js';
+import { segment } from './segments.js';
+
+/** A trace's lake rows, as an export writes them. */
+export const rowsOf = (documents: SegmentDocument[], revision = 1) => {
+  const assembled = assembleTrace(documents[0]!.trace_id, documents);
+  return traceToRows(assembled, summarizeTrace(assembled, revision), { exportedAt: 0 });
+};
+
+/** A trace starting at `start` (epoch seconds): a root segment and `spans − 1` children. */
+export function traceAt(start: number, spans = 2): SegmentDocument[] {
+  const root = segment({ start_time: start });
+  return [
+    root,
+    ...Array.from({ length: spans - 1 }, (_, i) =>
+      segment({
+        trace_id: root.trace_id,
+        name: `w-${i}`,
+        parent_id: root.id,
+        start_time: start + (i + 1) / 10,
+      }),
+    ),
+  ];
+}
 
 /**
  * The lake's rows of `minutes` of the default scenario's traffic from minute `from` (since the epoch): the

@@ -311,6 +311,7 @@ describe('the CDK stack', () => {
     expect(alarms.map((a) => a.AlarmDescription).sort()).toEqual([
       'Anomaly detection failed twice in a row',
       'Backfill windows failed three times and wait in the dead-letter queue',
+      'Lake hours hold problems the scheduled mending could not fix: xray-lake verify lists them',
       'The insight bus refused events, kept in _state/insights/rejected/ instead',
       'The lake is more than 30 minutes behind X-Ray',
       'The scheduled export failed twice in a row',
@@ -318,6 +319,8 @@ describe('the CDK stack', () => {
     ]);
     expect(alarms.find((a) => a.MetricName === 'ExportLag')!.Threshold).toBe(1800);
     expect(alarms.find((a) => a.MetricName === 'TracesGivenUp')!.Threshold).toBe(0);
+    // Published by the export's mending (lib/export/scheduled.ts recordHeal) under this name.
+    expect(alarms.find((a) => a.MetricName === 'LakeProblemsLeft')!.Threshold).toBe(0);
     // Counted from detection's log line for events set aside, the one the code writes.
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: `{ $.message = "${EVENTS_SET_ASIDE_LOG}" }`,

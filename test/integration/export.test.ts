@@ -9,9 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConfigFromEnv } from '../../lib/export/config.js';
 import { WITHHELD_REASON } from '../../lib/export/quarantine.js';
 import { exportRange } from '../../lib/export/run.js';
-import { parseBackfillWindow, recordRun, runBackfillWindow } from '../../lib/export/scheduled.js';
+import {
+  parseBackfillWindow,
+  recordRun,
+  runBackfillWindow,
+  runScheduledExport,
+} from '../../lib/export/scheduled.js';
 import { readCheckpoint, readUnprocessed, UNPROCESSED_KEY } from '../../lib/export/state.js';
-import { decodeParquet } from '../../lib/lake/parquet.js';
+import { mergeIntoHourFiles, ORPHAN_GRACE_MS, partKey } from '../../lib/lake/hour-files.js';
+import { decodeParquet, encodeParquet } from '../../lib/lake/parquet.js';
 import { parseRedaction } from '../../lib/lake/redact.js';
 import { verifyLake } from '../../lib/lake/verify.js';
 import type { SegmentRow, TraceRow } from '../../lib/lake/schema.js';
@@ -24,6 +30,7 @@ import { traceIdEpochSeconds } from '../../lib/xray/ids.js';
 import type { TraceSource } from '../../lib/xray/source.js';
 import { XRayTraceSource } from '../../lib/xray/xray-source.js';
 import { startLocalXRay, xrayClient } from '../helpers/local-xray.js';
+import { rowsOf, traceAt as trace } from '../helpers/lake-rows.js';
 import { acrossTheHour, segment } from '../helpers/segments.js';
 
 const FROM = Date.UTC(2026, 10, 21, 9, 30) / 1000;
@@ -477,6 +484,76 @@ describe('export from xray-local into a folder lake', () => {
     } finally {
       await late.service.stop();
     }
+  });
+
+  it("mends in a scheduled run the hour no pass writes any more: a stopped run's orphans and an incomplete trace", async () => {
+    const store = await freshStore();
+    await exportRange({ source, store }, { from: FROM, to: TO, advanceCheckpoint: true });
+    const hour10 = 'dt=2026-11-21/hour=10';
+    // An incomplete trace: one of its segment rows lost from the hour's segments file.
+    const key = partKey('segments', hour10, 0);
+    const rows = await decodeParquet('segments', (await store.get(key))!.body);
+    const counts = new Map<string, number>();
+    for (const row of rows) counts.set(row.trace_id, (counts.get(row.trace_id) ?? 0) + 1);
+    const broken = [...counts].find(([, n]) => n > 2)![0];
+    const lost = rows.findIndex((row) => row.trace_id === broken);
+    await store.put(key, encodeParquet('segments', rows.toSpliced(lost, 1)));
+    // A run that stopped between its two puts, its trace since moved: segment rows with no trace row.
+    const ghost = trace(Date.UTC(2026, 10, 21, 10, 40) / 1000);
+    const dying: ObjectStore = Object.assign(Object.create(store) as FsStore, {
+      put: async (k: string, body: Uint8Array, put?: PutOptions) => {
+        if (k.startsWith('traces/')) throw new Error('stopped');
+        return store.put(k, body, put);
+      },
+    });
+    await expect(mergeIntoHourFiles(dying, [rowsOf(ghost)])).rejects.toThrow('stopped');
+    expect((await verifyLake(store)).problems.map((p) => p.kind).sort()).toEqual(['incomplete', 'orphans']);
+
+    const config = exportConfigFromEnv({ LAKE_ROOT: store.location, EXPORT_REVISIT_HOURS: '1' });
+    const metrics: [string, number][] = [];
+    const deps = {
+      source,
+      store,
+      logger: silent.logger,
+      metrics: {
+        addMetric: (name: string, _unit: string, value: number) => void metrics.push([name, value]),
+      },
+    };
+    // 13:00: hour 10 has left the revisit hour and the orphans' grace; a new lake's first mended hour.
+    const one = Date.UTC(2026, 10, 21, 13);
+    const first = await runScheduledExport(config, { ...deps, now: () => one });
+    expect(first.healed).toMatchObject({
+      from: '2026-11-21T10:00:00.000Z',
+      to: '2026-11-21T11:00:00.000Z',
+      problemsFound: 2,
+      tracesWithdrawn: 1,
+      tracesReexported: 1,
+      problemsLeft: [],
+      // The stopped run's rows are dated now, not dropped: they might be a writer's between its puts.
+      pendingOrphanTraces: 1,
+    });
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        ['LakeProblemsFound', 2],
+        ['LakeProblemsLeft', 0],
+        ['TracesReexported', 1],
+      ]),
+    );
+    expect((await readCheckpoint(store))?.healedPosition).toBe(Date.UTC(2026, 10, 21, 10) / 1000);
+    // Past the grace the next run checks from that hour again, and the rows no run claimed are dropped.
+    const second = await runScheduledExport(config, { ...deps, now: () => one + ORPHAN_GRACE_MS });
+    expect(second.healed).toMatchObject({
+      from: '2026-11-21T10:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      problemsFound: 1,
+      orphansDropped: 1,
+      pendingOrphanTraces: 0,
+    });
+    expect((await readCheckpoint(store))?.healedPosition).toBe(Date.UTC(2026, 10, 21, 12) / 1000);
+    expect(await expectVerified(store)).toMatchObject({ traces: sourceIds.length, segments: sourceSegments });
+    // Each hour once: the next run has nothing due.
+    const third = await runScheduledExport(config, { ...deps, now: () => one + ORPHAN_GRACE_MS + 300_000 });
+    expect(third.healed).toBeUndefined();
   });
 
   it('splits a revisit that lists more traces than a unit holds, and exports each once', async () => {

@@ -14,6 +14,7 @@ describe('exportConfigFromEnv', () => {
       lagMinutes: 5,
       revisitHours: 6,
       initialLookbackHours: 1,
+      healHours: 2,
       shards: 1,
       maxConcurrency: 8,
       backfillQueueUrl: 'https://sqs/q',
@@ -28,6 +29,10 @@ describe('exportConfigFromEnv', () => {
       /^EXPORT_LAG_MINUTES: expected a number from 0 to 1440, got "soon"/,
     ],
     [{ LAKE_ROOT: 's3://b0b/x', LAKE_SHARDS: '2.5' }, /^LAKE_SHARDS: expected a whole number/],
+    [
+      { LAKE_ROOT: 's3://b0b/x', EXPORT_HEAL_HOURS: '48' },
+      /^EXPORT_HEAL_HOURS: expected a whole number from 0 to 24, got "48"/,
+    ],
     [
       { LAKE_ROOT: 's3://b0b/x', XRAY_ENDPOINT: 'localhost:2000' },
       /^XRAY_ENDPOINT: expected an http\(s\) URL/,

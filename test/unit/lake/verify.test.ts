@@ -1,37 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { mergeIntoHourFiles, ORPHAN_GRACE_MS, partKey } from '../../../lib/lake/hour-files.js';
 import { encodeParquet } from '../../../lib/lake/parquet.js';
-import { traceToRows } from '../../../lib/lake/schema.js';
 import { repairLake, verifyLake } from '../../../lib/lake/verify.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
 import type { ObjectStore, PutOptions } from '../../../lib/store/object-store.js';
-import { assembleTrace } from '../../../lib/xray/assemble.js';
-import { summarizeTrace } from '../../../lib/xray/summary.js';
-import type { SegmentDocument } from '../../../lib/xray/types.js';
-import { segment } from '../../helpers/segments.js';
+import { rowsOf, traceAt as trace } from '../../helpers/lake-rows.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const START = Date.UTC(2026, 10, 20, 10, 15) / 1000;
 const HOUR_10 = 'dt=2026-11-20/hour=10';
 const HOUR_11 = 'dt=2026-11-20/hour=11';
-const rowsOf = (documents: SegmentDocument[], revision = 1) => {
-  const assembled = assembleTrace(documents[0]!.trace_id, documents);
-  return traceToRows(assembled, summarizeTrace(assembled, revision), { exportedAt: 0 });
-};
-function trace(start: number, spans = 2): SegmentDocument[] {
-  const root = segment({ start_time: start });
-  return [
-    root,
-    ...Array.from({ length: spans - 1 }, (_, i) =>
-      segment({
-        trace_id: root.trace_id,
-        name: `w-${i}`,
-        parent_id: root.id,
-        start_time: start + (i + 1) / 10,
-      }),
-    ),
-  ];
-}
 /** An hour written as a run writes it: three traces. */
 /** A run that dies between its segments put and its traces put. */
 const dyingOver = (lake: ObjectStore): ObjectStore => ({
@@ -128,6 +106,28 @@ describe('verifyLake', () => {
       /^traces\/dt=2026-11-20\/hour=11\/part-00000\.parquet: /,
     );
     expect(report.traces).toBe(3);
+  });
+
+  it('lists only the days of a bounded range, the whole table otherwise', async () => {
+    const { lake } = await lakeWithAnHour();
+    const listed: string[] = [];
+    const watched: ObjectStore = Object.assign(Object.create(lake) as FsStore, {
+      list: (prefix: string) => {
+        listed.push(prefix);
+        return lake.list(prefix);
+      },
+    });
+    // 23:00 on the 19th to 01:00 on the 21st: three days' prefixes a table.
+    const from = Date.UTC(2026, 10, 19, 23) / 1000;
+    expect(await verifyLake(watched, { from, to: from + 26 * 3600 })).toMatchObject({ traces: 3, ok: true });
+    expect(listed).toEqual(
+      ['traces', 'segments'].flatMap((table) =>
+        ['19', '20', '21'].map((day) => `${table}/dt=2026-11-${day}/`),
+      ),
+    );
+    listed.length = 0;
+    expect(await verifyLake(watched)).toMatchObject({ traces: 3, ok: true });
+    expect(listed).toEqual(['traces/', 'segments/']);
   });
 
   it("reports a stopped run's orphan rows until a merge dates them, then only past the grace", async () => {
