@@ -53,6 +53,7 @@ export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: numb
 /**
  * One scheduled run: from the checkpoint (or `initialLookbackHours` ago on a new lake) to now minus the lag,
  * then the revisit pass for late segments. Stops starting windows near the deadline; the next run resumes.
+ * With time left, it then mends the next hours no scheduled pass writes to any more (see {@link healHours}).
  */
 export async function runScheduledExport(
   config: ExportConfig,
@@ -87,28 +88,59 @@ export async function runScheduledExport(
     (deps.deadline !== undefined && Date.now() >= deps.deadline - DEADLINE_MARGIN_MS)
   )
     return report;
-  const due = await hoursDue(deps.store, {
-    now,
-    revisitHours: config.revisitHours,
-    maxHours: config.healHours,
-  });
-  if (!due) return report;
-  const healed = await healHours(
+  const healed = await mendSettledHours(
     { source: deps.source, store: deps.store },
-    { ...due, shards: config.shards, ...redaction(config), ...(deps.now && { now: deps.now }) },
+    {
+      now,
+      revisitHours: config.revisitHours,
+      maxHours: config.healHours,
+      shards: config.shards,
+      runId: report.runId,
+      ...redaction(config),
+      ...(deps.now && { clock: deps.now }),
+    },
   );
-  // Orphan rows dated just now are dropped by a check after the grace: from these hours again, until then.
-  await advanceHealed(deps.store, healed.pendingOrphanTraces > 0 ? due.from : due.to, report.runId);
+  if (!healed) return report;
   recordHeal(healed, deps.metrics);
   if (healed.problemsLeft.length > 0)
-    deps.logger.error(
-      `${LAKE_PROBLEMS_LEFT_LOG}: xray-lake verify --from ${healed.from} --to ${healed.to} lists them`,
-      {
-        healed,
-      },
-    );
+    deps.logger.error(LAKE_PROBLEMS_LEFT_LOG, {
+      healed,
+      check: `xray-lake verify --lake ${deps.store.location} --from ${healed.from} --to ${healed.to}`,
+    });
   else if (healed.problemsFound > 0) deps.logger.warn('lake hours mended', { healed });
   return { ...report, healed };
+}
+
+/**
+ * Mends the next hours due (see {@link hoursDue}) and records how far it got: past them, or, when it dated
+ * orphan rows (they are dropped by a check after the grace), at their start, so the next run checks them
+ * again. What a scheduled run and `xray-lake export --resume` do after their export. Undefined when no hour
+ * is due.
+ */
+export async function mendSettledHours(
+  deps: { source: TraceSource; store: ObjectStore },
+  options: {
+    /** Epoch seconds. */
+    now: number;
+    revisitHours: number;
+    maxHours: number;
+    shards: number;
+    runId: string;
+    redact?: Redactor;
+    /** Epoch ms now, for the orphans' grace (default Date.now). */
+    clock?: () => number;
+  },
+): Promise<HealReport | undefined> {
+  const due = await hoursDue(deps.store, options);
+  if (!due) return undefined;
+  const healed = await healHours(deps, {
+    ...due,
+    shards: options.shards,
+    ...(options.redact && { redact: options.redact }),
+    ...(options.clock && { now: options.clock }),
+  });
+  await advanceHealed(deps.store, healed.pendingOrphanTraces > 0 ? due.from : due.to, options.runId);
+  return healed;
 }
 
 /** The log line of a mending that left problems (see {@link healHours}). */

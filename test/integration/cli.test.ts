@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKPOINT_KEY } from '../../lib/export/state.js';
+import { decodeParquet, encodeParquet } from '../../lib/lake/parquet.js';
 import type { LabelFile } from '../../lib/local/simulator/simulate.js';
 import { queryRow, runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -17,6 +19,8 @@ async function withTenMinutes(
   prefix: string,
   test: (context: {
     lake: string;
+    /** The xray-local the minutes are in. */
+    endpoint: string;
     exportTo: (dir: string, ...extra: string[]) => ReturnType<typeof runCli>;
   }) => Promise<void>,
 ): Promise<void> {
@@ -28,6 +32,7 @@ async function withTenMinutes(
     await runCli(['simulate', '--endpoint', local.endpoint, '--from', from, '--to', to]);
     await test({
       lake,
+      endpoint: local.endpoint,
       exportTo: (dir, ...extra) =>
         runCli(['export', '--lake', dir, '--endpoint', local.endpoint, '--from', from, '--to', to, ...extra]),
     });
@@ -284,6 +289,65 @@ describe('xray-lake export', () => {
       await rename(file, `${file}.damaged`);
       expect((await exportAgain()).code).toBe(0);
       expect(await count()).toEqual(before);
+      expect((await runCli(['verify', '--lake', lake])).code).toBe(0);
+    }));
+
+  it('mends after --resume the hours no run writes to any more: an incomplete trace withdrawn and exported again', () =>
+    withTenMinutes('mended-lake-', async ({ lake, endpoint, exportTo }) => {
+      expect((await exportTo(lake)).code).toBe(0);
+      // One segment row lost from hour 08's segments file: its trace is incomplete.
+      const file = join(lake, 'segments', 'dt=2026-11-21', 'hour=08', 'part-00000.parquet');
+      const rows = await decodeParquet('segments', await readFile(file));
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row.trace_id, (counts.get(row.trace_id) ?? 0) + 1);
+      const broken = [...counts].find(([, n]) => n > 2)![0];
+      await writeFile(
+        file,
+        encodeParquet(
+          'segments',
+          rows.toSpliced(
+            rows.findIndex((r) => r.trace_id === broken),
+            1,
+          ),
+        ),
+      );
+      expect((await runCli(['verify', '--lake', lake])).code).toBe(1);
+      // A lake exported to an hour ago whose hours are mended up to 08:00 on the 21st.
+      const now = Math.floor(Date.now() / 1000);
+      await mkdir(join(lake, '_state', 'export'), { recursive: true });
+      await writeFile(
+        join(lake, CHECKPOINT_KEY),
+        JSON.stringify({
+          position: now - 3600,
+          healedPosition: Date.UTC(2026, 10, 21, 8) / 1000,
+          updatedAt: new Date().toISOString(),
+          runId: 'earlier',
+        }),
+      );
+      const resumed = await runCli([
+        'export',
+        '--lake',
+        lake,
+        '--endpoint',
+        endpoint,
+        '--resume',
+        '--revisit-hours',
+        '1',
+        '--heal-hours',
+        '1',
+      ]);
+      expect(resumed.code).toBe(0);
+      expect(JSON.parse(resumed.out).healed).toMatchObject({
+        from: '2026-11-21T08:00:00.000Z',
+        to: '2026-11-21T09:00:00.000Z',
+        problemsFound: 1,
+        tracesWithdrawn: 1,
+        tracesReexported: 1,
+        problemsLeft: [],
+      });
+      expect(JSON.parse(await readFile(join(lake, CHECKPOINT_KEY), 'utf8')).healedPosition).toBe(
+        Date.UTC(2026, 10, 21, 9) / 1000,
+      );
       expect((await runCli(['verify', '--lake', lake])).code).toBe(0);
     }));
 

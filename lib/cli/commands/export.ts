@@ -1,6 +1,6 @@
 import { ExportError, LakeShardsError, RetriesExhaustedError } from '../../export/errors.js';
 import { exportRange } from '../../export/run.js';
-import { scheduledRange } from '../../export/scheduled.js';
+import { mendSettledHours, scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
 import { parseRedaction, RedactionRuleError } from '../../lake/redact.js';
 import type { Redactor } from '../../lake/schema.js';
@@ -38,6 +38,16 @@ export const exportFlags = {
     max: 24 * 30,
     default: 6,
     description: 'with --resume: re-scan traces updated in the last N hours for late segments',
+    placeholder: 'N',
+  },
+  'heal-hours': {
+    type: 'number',
+    integer: true,
+    min: 0,
+    max: 24,
+    default: 2,
+    description:
+      'with --resume: then check and mend at most N hours no run writes to any more, each once (0: off)',
     placeholder: 'N',
   },
   shards: {
@@ -139,9 +149,32 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     bar.done(
       `${report.tracesExported.toLocaleString('en-US')} traces exported, ${report.tracesAlreadyCurrent.toLocaleString('en-US')} already current, ${report.quarantinedDocuments} documents quarantined, in ${report.seconds}s`,
     );
-    io.out(`${JSON.stringify(report, null, 2)}\n`);
     // 130: stopped by Ctrl-C, as a shell reports a command that SIGINT ended.
-    if (interrupt.signal.aborted) return 130;
+    if (interrupt.signal.aborted) {
+      io.out(`${JSON.stringify(report, null, 2)}\n`);
+      return 130;
+    }
+    // As a scheduled run: then the hours no run writes to any more, each mended once (lib/export/heal.ts).
+    const healed = flags.resume
+      ? await mendSettledHours(
+          { source: new XRayTraceSource(client), store },
+          {
+            now,
+            revisitHours: flags['revisit-hours']!,
+            maxHours: flags['heal-hours']!,
+            shards: flags.shards!,
+            runId: report.runId,
+            ...(redactor && { redact: redactor }),
+          },
+        )
+      : undefined;
+    io.out(`${JSON.stringify(healed ? { ...report, healed } : report, null, 2)}\n`);
+    if (healed && healed.problemsLeft.length > 0) {
+      io.err(
+        `xray-lake export: problems left in the lake's hours ${healed.from} to ${healed.to}: xray-lake verify --from ${healed.from} --to ${healed.to} lists them\n`,
+      );
+      return 1;
+    }
     return report.unprocessedTraceIds.length > 0 ? 1 : 0;
   } catch (error) {
     // A --shards the lake was not written with is a bad flag (exit 2), found once the lake is read.
