@@ -1,6 +1,6 @@
 import { ORPHAN_GRACE_MS } from '../lake/hour-files.js';
 import type { Redactor } from '../lake/schema.js';
-import { type LakeProblem, repairLake, verifyLake } from '../lake/verify.js';
+import { hourStartMs, type LakeProblem, repairLake, verifyLake } from '../lake/verify.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { TraceSource } from '../xray/source.js';
 import { exportRange } from './run.js';
@@ -18,7 +18,7 @@ export interface HealReport {
   orphansDropped: number;
   tracesWithdrawn: number;
   duplicatesRemoved: number;
-  /** Traces exported again into the hours their incomplete copies were withdrawn from. */
+  /** Traces exported again into the hours holding orphan rows (withdrawn traces', a stopped run's). */
   tracesReexported: number;
   /** What neither a merge nor a re-export could fix (an unreadable file, a trace only in the wrong hour). */
   problemsLeft: LakeProblem[];
@@ -37,13 +37,18 @@ export interface HealOptions {
   redact?: Redactor;
   /** Epoch ms now (orphans' grace is counted from it). */
   now?: () => number;
+  /** Epoch ms: no hour is begun exporting again past it (a Lambda's deadline). */
+  stopAt?: number;
 }
 
 /**
  * Checks a range of hours the way `xray-lake verify --repair` does and mends them: orphan rows past the
- * grace dropped, duplicated copies removed, incomplete traces withdrawn and their hours exported again at
- * once (X-Ray still has them), so nothing is left for a person but what no rewrite can fix. Every rewrite is
- * a merge's conditional write, safe beside other writers.
+ * grace dropped, duplicated copies removed, incomplete traces withdrawn; then every hour left holding
+ * orphan rows within the grace (the withdrawn traces' own, or a stopped run's just dated) is exported again
+ * at once, which fetches the traces X-Ray has for them (not for a stopped run's trace that moved to another
+ * hour: its rows go when the grace is past). Nothing is left for a person but what no rewrite can fix.
+ * Every rewrite is a merge's conditional write, safe beside other writers; an export cut short by `stopAt`
+ * leaves its hour's orphans pending, for the next check.
  */
 export async function healHours(
   deps: { source: TraceSource; store: ObjectStore },
@@ -51,20 +56,28 @@ export async function healHours(
 ): Promise<HealReport> {
   const now = options.now ?? Date.now;
   const repaired = await repairLake(deps.store, { from: options.from, to: options.to, now });
+  const hours = [
+    ...new Set([
+      ...repaired.reexport.map((window) => Date.parse(window.from)),
+      ...repaired.after.pendingOrphanHours.map(hourStartMs),
+    ]),
+  ].sort((a, b) => a - b);
   let tracesReexported = 0;
-  for (const window of repaired.reexport) {
+  for (const start of hours) {
+    if (options.stopAt !== undefined && Date.now() >= options.stopAt) break;
     const again = await exportRange(deps, {
-      from: Date.parse(window.from) / 1000,
-      to: Date.parse(window.to) / 1000,
+      from: start / 1000,
+      to: start / 1000 + SECONDS_PER_HOUR,
       ...(options.shards !== undefined && { shards: options.shards }),
       ...(options.redact && { redact: options.redact }),
+      ...(options.stopAt !== undefined && { stopAt: options.stopAt }),
       now,
     });
     tracesReexported += again.tracesExported;
   }
-  // A re-export merges the withdrawn traces back with their rows: what is left is the lake after it.
+  // A re-export merges the traces back with their rows: what is left is the lake after it.
   const left =
-    repaired.reexport.length > 0
+    hours.length > 0
       ? await verifyLake(deps.store, { from: options.from, to: options.to, now })
       : repaired.after;
   return {

@@ -98,6 +98,7 @@ export async function runScheduledExport(
       runId: report.runId,
       ...redaction(config),
       ...(deps.now && { clock: deps.now }),
+      ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
     },
   );
   if (!healed) return report;
@@ -129,6 +130,8 @@ export async function mendSettledHours(
     redact?: Redactor;
     /** Epoch ms now, for the orphans' grace (default Date.now). */
     clock?: () => number;
+    /** Epoch ms: no hour is begun exporting again past it. */
+    stopAt?: number;
   },
 ): Promise<HealReport | undefined> {
   const due = await hoursDue(deps.store, options);
@@ -138,6 +141,7 @@ export async function mendSettledHours(
     shards: options.shards,
     ...(options.redact && { redact: options.redact }),
     ...(options.clock && { now: options.clock }),
+    ...(options.stopAt !== undefined && { stopAt: options.stopAt }),
   });
   await advanceHealed(deps.store, healed.pendingOrphanTraces > 0 ? due.from : due.to, options.runId);
   return healed;

@@ -62,6 +62,8 @@ export interface VerifyReport {
    * puts, or a stopped run's, which its re-run or a later merge resolves. Expected now and then; not a problem.
    */
   pendingOrphanTraces: number;
+  /** The hour partitions holding them (`dt=2026-11-20/hour=10`), in order. */
+  pendingOrphanHours: string[];
   problems: LakeProblem[];
   /** No problem found. */
   ok: boolean;
@@ -125,6 +127,7 @@ async function inspectLake(
     segments: 0,
     bytesRead: 0,
     pendingOrphanTraces: 0,
+    pendingOrphanHours: [],
     problems: [],
     ok: true,
     seconds: 0,
@@ -238,8 +241,11 @@ async function inspectLake(
     for (const id of rows.keys()) {
       if (counts.has(id)) continue;
       const since = dates.get(id);
-      if (since !== undefined && now - since < ORPHAN_GRACE_MS) report.pendingOrphanTraces++;
-      else stale.push(id);
+      if (since !== undefined && now - since < ORPHAN_GRACE_MS) {
+        report.pendingOrphanTraces++;
+        if (!report.pendingOrphanHours.includes(where.partition))
+          report.pendingOrphanHours.push(where.partition);
+      } else stale.push(id);
     }
     if (stale.length)
       problem(
@@ -383,6 +389,6 @@ async function traceIndex(store: ObjectStore, part: Part) {
 }
 
 /** Epoch ms at which an hour partition (`dt=2026-11-20/hour=10`) starts. */
-function hourStartMs(partition: string): number {
+export function hourStartMs(partition: string): number {
   return Date.parse(partition.replace(/^dt=(.*)\/hour=(\d{2})$/, '$1T$2:00:00Z'));
 }

@@ -498,7 +498,18 @@ describe('export from xray-local into a folder lake', () => {
     const broken = [...counts].find(([, n]) => n > 2)![0];
     const lost = rows.findIndex((row) => row.trace_id === broken);
     await store.put(key, encodeParquet('segments', rows.toSpliced(lost, 1)));
-    // A run that stopped between its two puts, its trace since moved: segment rows with no trace row.
+    // A run that stopped between its two puts: a trace's segment rows without its trace row.
+    const tracesKey = partKey('traces', hour10, 0);
+    const traceRows = await decodeParquet('traces', (await store.get(tracesKey))!.body);
+    const stopped = traceRows.find((row) => row.trace_id !== broken)!.trace_id;
+    await store.put(
+      tracesKey,
+      encodeParquet(
+        'traces',
+        traceRows.filter((row) => row.trace_id !== stopped),
+      ),
+    );
+    // Another, its trace since moved to another hour (here: one X-Ray never had).
     const ghost = trace(Date.UTC(2026, 10, 21, 10, 40) / 1000);
     const dying: ObjectStore = Object.assign(Object.create(store) as FsStore, {
       put: async (k: string, body: Uint8Array, put?: PutOptions) => {
@@ -527,16 +538,17 @@ describe('export from xray-local into a folder lake', () => {
       to: '2026-11-21T11:00:00.000Z',
       problemsFound: 2,
       tracesWithdrawn: 1,
-      tracesReexported: 1,
+      // The hour exported again: the withdrawn trace and the stopped run's, which X-Ray has, are whole again.
+      tracesReexported: 2,
       problemsLeft: [],
-      // The stopped run's rows are dated now, not dropped: they might be a writer's between its puts.
+      // The moved trace's rows are dated now, not dropped: they might be a writer's between its puts.
       pendingOrphanTraces: 1,
     });
     expect(metrics).toEqual(
       expect.arrayContaining([
         ['LakeProblemsFound', 2],
         ['LakeProblemsLeft', 0],
-        ['TracesReexported', 1],
+        ['TracesReexported', 2],
       ]),
     );
     expect((await readCheckpoint(store))?.healedPosition).toBe(Date.UTC(2026, 10, 21, 10) / 1000);

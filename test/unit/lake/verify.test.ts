@@ -143,6 +143,7 @@ describe('verifyLake', () => {
     await mergeIntoHourFiles(lake, [rowsOf(trace(START + 300))], { now: () => at });
     expect(await verifyLake(lake, { now: () => at + ORPHAN_GRACE_MS - 1 })).toMatchObject({
       pendingOrphanTraces: 1,
+      pendingOrphanHours: [HOUR_10],
       ok: true,
     });
     expect(kinds(await verifyLake(lake, { now: () => at + ORPHAN_GRACE_MS }))).toEqual(['orphans']);
