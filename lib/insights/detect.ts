@@ -641,7 +641,7 @@ export class Detector {
   private readonly held: DetectorOptions;
   private readonly lifecycle: LifecycleOptions;
   private readonly historyBuckets: number;
-  /** Days of the seasonal baseline the noise model's sorted windows keep; 0 when they are not used. */
+  /** Days of the seasonal baseline the noise model's sorted windows keep. */
   private readonly seasonalDays: number;
   /** The noise model's sorted seasonal and recent windows of every service's p95, made at their first use. */
   private seasonal?: SeasonalWindows;
@@ -691,10 +691,8 @@ export class Detector {
     this.noiseModel = this.detector.latencyNoiseModel === 1;
     this.edgeSeries = this.detector.edgeSeries === 1;
     this.noise = new FleetArray(this.noiseModel ? noiseStateSize(this.detector) : 0);
-    // Days of a seasonal baseline, as latencyBaseline's loop counts them; past SeasonalWindows' range (a
-    // history over 30 days, which no configuration allows), the gathering path judges alone.
-    const days = Math.floor(this.historyBuckets / (DAY / BUCKET_SECONDS));
-    this.seasonalDays = days <= SeasonalWindows.MAX_DAYS ? days : 0;
+    // Days of a seasonal baseline, as latencyBaseline's loop counts them.
+    this.seasonalDays = Math.floor(this.historyBuckets / (DAY / BUCKET_SECONDS));
     this.scratch = new Float64Array(Math.max(this.historyBuckets, this.detector.recentBuckets) + 1);
     if (state) this.restore(state, Object.entries(state.services));
   }
@@ -1210,7 +1208,7 @@ export class Detector {
   private latencyWindow(history: ServiceHistory, t: number): LatencyWindow {
     const o = this.detector;
     const index = t / BUCKET_SECONDS;
-    if (this.seasonalDays >= o.seasonalMinDays) {
+    if (this.seasonalDays >= Math.max(1, o.seasonalMinDays)) {
       this.seasonal ??= new SeasonalWindows(
         DAY / BUCKET_SECONDS,
         this.seasonalDays,

@@ -72,15 +72,21 @@ class SortedBlocks {
     this.counts[block] = (to - start) / 2;
   }
 
-  /** How many days the block's points come from: distinct round((index − point) / perDay). */
-  days(block: number, index: number, perDay: number): number {
+  /**
+   * How many days the block's points come from: distinct round((index − point) / perDay), each marked in
+   * `marks` (one cell a day, left cleared).
+   */
+  days(block: number, index: number, perDay: number, marks: Uint8Array): number {
     const pairs = this.pairs;
     const start = block * this.capacity * 2;
     const end = start + this.counts[block]! * 2;
-    let mask = 0;
-    for (let i = start; i < end; i += 2) mask |= 1 << Math.round((index - pairs[i + 1]!) / perDay);
     let days = 0;
-    for (; mask !== 0; mask &= mask - 1) days++;
+    for (let i = start; i < end; i += 2) {
+      const d = Math.round((index - pairs[i + 1]!) / perDay);
+      if (marks[d] === 0) days++;
+      marks[d] = 1;
+    }
+    marks.fill(0);
     return days;
   }
 
@@ -199,11 +205,11 @@ class SlotWindows {
  * all of them take about 64 MB).
  */
 export class SeasonalWindows implements LatencyWindow {
-  /** Days a window may span: {@link dayCount} counts them in a 32-bit mask (configurations allow up to 30). */
-  static readonly MAX_DAYS = 30;
   private services = 0;
   private readonly slots: (SlotWindows | undefined)[];
   private readonly capacity: number;
+  /** Scratch for {@link dayCount}: a cell a day. */
+  private readonly marks: Uint8Array;
   /** The slot, service and bucket {@link compute} brought up to date last. */
   private current: SlotWindows | undefined;
   private block = 0;
@@ -222,8 +228,9 @@ export class SeasonalWindows implements LatencyWindow {
     readonly width: number,
     readonly field: number,
   ) {
-    if (days > SeasonalWindows.MAX_DAYS || 2 * width + 1 > perDay)
+    if (days < 1 || 2 * width + 1 > perDay)
       throw new RangeError(`seasonal window of ${days} days ± ${width} buckets is out of range`);
+    this.marks = new Uint8Array(days + 2);
     this.capacity = days * (2 * width + 1);
     this.slots = new Array<SlotWindows | undefined>(perDay).fill(undefined);
   }
@@ -305,7 +312,7 @@ export class SeasonalWindows implements LatencyWindow {
 
   /** How many days the window's points come from. */
   dayCount(): number {
-    return this.current!.sorted.days(this.block, this.index, this.perDay);
+    return this.current!.sorted.days(this.block, this.index, this.perDay, this.marks);
   }
 
   median(): number {

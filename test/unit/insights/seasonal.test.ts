@@ -145,12 +145,17 @@ describe('SeasonalWindows and RecentWindows', () => {
     expect(drive(3, 3, 0, 5 * PER_DAY)).toBeGreaterThan(3000);
   });
 
+  it('agree for a history longer than 31 days, whose days no 32-bit mask could count (randomized)', () => {
+    expect(drive(5, 33, 1, 34 * PER_DAY)).toBeGreaterThan(25_000);
+  });
+
   it('grow past their first room without losing what the windows hold or wait for (randomized)', () => {
     expect(drive(4, 3, 1, 5 * PER_DAY, 3 * PER_DAY + 100)).toBeGreaterThan(3000);
   });
 
-  it('refuse a window they cannot count the days of, naming its size', () => {
-    expect(() => new SeasonalWindows(PER_DAY, 31, 1, P95)).toThrow(/31 days ± 1 buckets/);
+  it('refuse a window of no day, or wider than a day, naming its size', () => {
+    expect(() => new SeasonalWindows(PER_DAY, 0, 1, P95)).toThrow(/0 days ± 1 buckets/);
+    expect(() => new SeasonalWindows(PER_DAY, 7, 144, P95)).toThrow(/7 days ± 144 buckets/);
     expect(() => new RecentWindows(0, P95)).toThrow(/0 points/);
   });
 });
