@@ -258,10 +258,6 @@ export async function runBackfillWindow(
   );
   recordRun(report, deps.metrics);
   deps.logger.info('backfill window exported', { report });
-  if (report.unprocessedTraceIds.length > 0)
-    throw new Error(
-      `${report.unprocessedTraceIds.length} traces of the window could not be fetched; the message will be retried`,
-    );
   if (report.stoppedAt !== undefined) {
     const reached = Date.parse(report.stoppedAt) / 1000;
     // Nothing done: a new message would be this one again, so let SQS retry it (and count the attempt).
@@ -269,11 +265,19 @@ export async function runBackfillWindow(
       throw new Error(
         'stopped at its deadline before any of the window was exported; the message will be retried',
       );
+    // The rest goes on in a message of its own before any failure below: tied to this one's retries, a
+    // window too big for one invocation with an unprocessed trace in each part would end in the DLQ.
     await planBackfill({ from: reached, to: window.to }, config.backfillQueueUrl, sqs);
     deps.logger.info('backfill window continued in a new message', {
       from: report.stoppedAt,
       to: new Date(window.to * 1000).toISOString(),
     });
   }
+  // SQS retries the message (the part already exported is found current, so a retry fetches what is
+  // missing) and, past its attempts, keeps it in the DLQ, which has an alarm.
+  if (report.unprocessedTraceIds.length > 0)
+    throw new Error(
+      `${report.unprocessedTraceIds.length} traces of the window could not be fetched; the message will be retried`,
+    );
   return report;
 }

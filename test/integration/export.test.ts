@@ -271,6 +271,37 @@ describe('export from xray-local into a folder lake', () => {
         ),
       ).rejects.toThrow('stopped at its deadline before any of the window was exported');
       expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+
+      // Stopped part-way with a trace X-Ray would not return: the rest is sent on first, then the message
+      // fails, to be retried for that trace.
+      const stuck = sourceIds[0]!;
+      const holding: TraceSource = {
+        listPage: (w, t) => source.listPage(w, t),
+        batchGet: async (ids) => {
+          const rest = ids.filter((id) => id !== stuck);
+          const got = rest.length > 0 ? await source.batchGet(rest) : { traces: [], unprocessed: [] };
+          return { ...got, unprocessed: [...got.unprocessed, ...ids.filter((id) => id === stuck)] };
+        },
+      };
+      const again = new AbortController();
+      const other = await freshStore();
+      await expect(
+        runBackfillWindow(
+          config,
+          window,
+          {
+            source: holding,
+            store: afterTracesWrite(other, () => again.abort()),
+            ...silent,
+            signal: again.signal,
+          },
+          client,
+        ),
+      ).rejects.toThrow('1 traces of the window could not be fetched');
+      const resent = sqs.commandCalls(SendMessageBatchCommand).slice(1);
+      expect(resent.flatMap((c) => c.args[0].input.Entries!).map((e) => JSON.parse(e.MessageBody!))).toEqual([
+        { from: iso(secondHour), to: iso(TO) },
+      ]);
     } finally {
       sqs.restore();
     }
