@@ -303,6 +303,19 @@ class ServiceHistory {
   open = 0;
   busy = 0;
 
+  /**
+   * A full ring without traffic, no insight open or on a run, no bucket waiting to join the sums: a series
+   * silent for its whole history, which holds nothing a fresh one would not.
+   */
+  get idle(): boolean {
+    return (
+      this.recorded >= this.size && this.withTraffic === 0 && this.busy === 0 && this.pending.length === 0
+    );
+  }
+
+  /** Buckets recorded, up to the ring's size: a ring not yet full has not seen a whole history. */
+  private recorded = 0;
+
   /** Sets category c's lifecycle state and its bits in `open` and `busy`. */
   setLifecycle(c: number, state: SeriesState): void {
     this.lifecycle[c] = state;
@@ -385,6 +398,7 @@ class ServiceHistory {
     }
     const n = b ? b.requests : 0;
     if (n > 0) this.withTraffic++;
+    if (this.recorded < this.size) this.recorded++;
     cells[at + TIME] = t / BUCKET_SECONDS;
     cells[at + REQUESTS] = n;
     cells[at + FAULTS] = b ? b.faults : 0;
@@ -751,6 +765,7 @@ export class Detector {
     const inIncidents = new Set([...members.values()].map((m) => m.service));
 
     const { order, histories } = this;
+    let silent: number[] | undefined;
     for (let i = 0; i < order.length; i++) {
       const service = order[i]!;
       const history = histories[i]!;
@@ -830,6 +845,7 @@ export class Detector {
       }
       history.record(t, b, normal | this.deferred);
       if (this.noiseModel) this.noteLatency(history, t);
+      if (history.withTraffic === 0) (silent ??= []).push(i);
       // A typed array, not a Map: a double stored in a Map is a heap allocation per service and bucket.
       if (position > this.scoreArray.length) {
         const grown = new Float64Array(this.scoreArray.length * 2);
@@ -839,7 +855,36 @@ export class Detector {
       this.scoreArray[position - 1] = this.score;
     }
     this.next = t + BUCKET_SECONDS;
-    return emit ? this.group(t, opened, closed) : [];
+    const events = emit ? this.group(t, opened, closed) : [];
+    if (silent) this.forget(silent);
+    return events;
+  }
+
+  /**
+   * Forgets the series at these positions in `order` that are idle (see {@link ServiceHistory.idle}) and in
+   * no incident: a service gone (decommissioned, renamed) or edge series after `edgeSeries` was turned off
+   * would otherwise be judged, saved and loaded every run for good, each a ring of nothing (about 50 KB of
+   * state). One that comes back starts afresh, as its empty ring would have it; what is lost is the latency
+   * noise model's learned spread (`latencyNoiseModel`), learned again in `latencyNoiseLearningPoints`
+   * buckets. Forgotten in the run as in the state, so a resumed run still does what a continuous one does.
+   */
+  private forget(positions: readonly number[]): void {
+    const members = new Set(this.incidents.flatMap((incident) => incident.members.map((m) => m.service)));
+    const drop = new Set(positions.filter((i) => this.histories[i]!.idle && !members.has(this.order[i]!)));
+    if (drop.size === 0) return;
+    let to = 0;
+    for (let i = 0; i < this.order.length; i++) {
+      if (drop.has(i)) {
+        this.services.delete(this.order[i]!);
+        continue;
+      }
+      this.order[to] = this.order[i]!;
+      this.histories[to] = this.histories[i]!;
+      this.scoreArray[to] = this.scoreArray[i]!;
+      to++;
+    }
+    this.order.length = to;
+    this.histories.length = to;
   }
 
   /**

@@ -930,6 +930,65 @@ describe('detectInsights', () => {
     });
   });
 
+  describe('a series silent for its whole history', () => {
+    // A ring of 6 buckets: b stops after bucket 9, is silent from 10 to 29, and comes back at 30.
+    const historyDays = (6 * BUCKET_SECONDS) / 86_400;
+    const buckets = [...series('a', 40), ...series('b', 40).filter((_, i) => i < 10 || i >= 30)];
+    const names = (detector: Detector) => Object.keys(detector.state().services);
+
+    it('is forgotten once its ring holds no traffic, in the run as in its state, and starts afresh when back', () => {
+      const detector = new Detector({ historyDays });
+      replay(detector, buckets, at(0), at(15));
+      // Buckets 10 to 14 silent: its ring still holds bucket 9.
+      expect(names(detector)).toEqual(['a', 'b']);
+      replay(detector, buckets, at(15), at(16));
+      expect(names(detector)).toEqual(['a']);
+      expect([...detector.scores.keys()]).toEqual(['a']);
+      replay(detector, buckets, at(16), at(31));
+      expect(names(detector)).toEqual(['a', 'b']);
+      expect(detector.state().services.b!.requests).toEqual([200]);
+    });
+
+    it('is forgotten alike by a run resumed from a state saved while it was silent', () => {
+      const whole = new Detector({ historyDays });
+      const events = replay(whole, buckets, at(0), at(40));
+      const first = new Detector({ historyDays });
+      const before = replay(first, buckets, at(0), at(12));
+      const second = new Detector({ historyDays }, JSON.parse(JSON.stringify(first.state())));
+      const after = replay(second, buckets, at(12), at(40));
+      expect([...before, ...after]).toEqual(events);
+      expect(second.state()).toEqual(whole.state());
+    });
+
+    it('is kept while its insight is open', () => {
+      // A ring of 20 buckets; b fails every request from bucket 14 and falls silent at 18 with its insight
+      // open (it closes after closeSilentBuckets, 288): still there with its ring empty, at bucket 45.
+      const ring = (20 * BUCKET_SECONDS) / 86_400;
+      const failing = [...series('a', 46), ...series('b', 18, (i) => (i >= 14 ? { faults: 200 } : {}))];
+      const detector = new Detector({ historyDays: ring });
+      const events = replay(detector, failing, at(0), at(46));
+      expect(openedEvents(events).map((e) => e.Detail.RootCauseServiceId.Name)).toEqual(['b']);
+      expect(names(detector)).toEqual(['a', 'b']);
+    });
+  });
+
+  it('forgets edge series a ring after edgeSeries is turned off', () => {
+    const historyDays = (6 * BUCKET_SECONDS) / 86_400;
+    const on = new Detector({ historyDays, detector: { edgeSeries: 1 } });
+    const fleet = [...series('api', 20), ...series('db', 20), ...series('api -> db', 20)];
+    replay(on, fleet, at(0), at(10));
+    expect(Object.keys(on.state().services)).toEqual(['api', 'db', 'api -> db']);
+    const off = new Detector({ historyDays }, JSON.parse(JSON.stringify(on.state())));
+    // Without edgeSeries the scheduled run reads service_buckets only: the edge gets no bucket.
+    replay(
+      off,
+      fleet.filter((b) => !b.service.includes('->')),
+      at(10),
+      at(20),
+    );
+    expect(Object.keys(off.state().services)).toEqual(['api', 'db']);
+  });
+
   it('refuses buckets out of order and a state kept with another history length', () => {
     const detector = new Detector();
     detector.advance(at(0), series('a', 1));
