@@ -1,6 +1,6 @@
 import { ORPHAN_GRACE_MS } from '../lake/hour-files.js';
-import type { Redactor } from '../lake/schema.js';
-import { hourStartMs, type LakeProblem, repairLake, verifyLake } from '../lake/verify.js';
+import { partitionStartMs, type Redactor } from '../lake/schema.js';
+import { type LakeProblem, repairLake, verifyLake } from '../lake/verify.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { TraceSource } from '../xray/source.js';
 import { exportRange } from './run.js';
@@ -56,18 +56,15 @@ export async function healHours(
 ): Promise<HealReport> {
   const now = options.now ?? Date.now;
   const repaired = await repairLake(deps.store, { from: options.from, to: options.to, now });
-  const hours = [
-    ...new Set([
-      ...repaired.reexport.map((window) => Date.parse(window.from)),
-      ...repaired.after.pendingOrphanHours.map(hourStartMs),
-    ]),
-  ].sort((a, b) => a - b);
+  // A withdrawn trace's rows stay as orphans dated now, so its hour is among these (`reexport` names no other).
+  const hours = repaired.after.pendingOrphanHours;
   let tracesReexported = 0;
-  for (const start of hours) {
+  for (const hour of hours) {
     if (options.stopAt !== undefined && Date.now() >= options.stopAt) break;
+    const start = partitionStartMs(hour) / 1000;
     const again = await exportRange(deps, {
-      from: start / 1000,
-      to: start / 1000 + SECONDS_PER_HOUR,
+      from: start,
+      to: start + SECONDS_PER_HOUR,
       ...(options.shards !== undefined && { shards: options.shards }),
       ...(options.redact && { redact: options.redact }),
       ...(options.stopAt !== undefined && { stopAt: options.stopAt }),

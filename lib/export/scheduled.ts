@@ -61,6 +61,11 @@ export async function runScheduledExport(
 ): Promise<RunReport & { healed?: HealReport }> {
   const now = (deps.now ?? Date.now)() / 1000;
   const range = await scheduledRange(deps.store, config, now);
+  // The export's and the mending's alike: the redaction rules (parsed once) and where to stop.
+  const common = {
+    ...redaction(config),
+    ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
+  };
   const report = await exportRange(
     { source: deps.source, store: deps.store },
     {
@@ -68,8 +73,7 @@ export async function runScheduledExport(
       shards: config.shards,
       fetch: { maxConcurrency: config.maxConcurrency },
       advanceCheckpoint: true,
-      ...redaction(config),
-      ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
+      ...common,
       ...(deps.now && { now: deps.now }),
     },
   );
@@ -83,10 +87,7 @@ export async function runScheduledExport(
       traceIds: report.retried.expired,
     });
   // Then the hours no scheduled pass writes to any more, each checked and mended once, while time is left.
-  if (
-    report.stoppedAt !== undefined ||
-    (deps.deadline !== undefined && Date.now() >= deps.deadline - DEADLINE_MARGIN_MS)
-  )
+  if (report.stoppedAt !== undefined || (common.stopAt !== undefined && Date.now() >= common.stopAt))
     return report;
   const healed = await mendSettledHours(
     { source: deps.source, store: deps.store },
@@ -96,9 +97,8 @@ export async function runScheduledExport(
       maxHours: config.healHours,
       shards: config.shards,
       runId: report.runId,
-      ...redaction(config),
+      ...common,
       ...(deps.now && { clock: deps.now }),
-      ...(deps.deadline !== undefined && { stopAt: deps.deadline - DEADLINE_MARGIN_MS }),
     },
   );
   if (!healed) return report;

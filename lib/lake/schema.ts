@@ -453,3 +453,8 @@ export function partitionOf(startTimeMs: number): Partition {
   lastPartition = Object.freeze({ dt, hour, path: `dt=${dt}/hour=${hour}` });
   return lastPartition;
 }
+
+/** Epoch ms at which a partition path (`dt=2026-11-20/hour=10`) starts: {@link partitionOf} read back. */
+export function partitionStartMs(path: string): number {
+  return Date.parse(path.replace(/^dt=(.*)\/hour=(\d{2})$/, '$1T$2:00:00Z'));
+}

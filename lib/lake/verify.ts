@@ -10,7 +10,7 @@ import {
   repairHourFile,
 } from './hour-files.js';
 import { type ParquetFile, readParquetColumns, type RowOf } from './parquet.js';
-import { partitionOf, TABLES } from './schema.js';
+import { partitionOf, partitionStartMs, TABLES } from './schema.js';
 
 /**
  * What {@link verifyLake} can find wrong, each a way the lake breaks DESIGN.md's invariants (a trace once,
@@ -112,7 +112,7 @@ async function inspectLake(
     for await (const key of listTable(store, table, options)) {
       const part = parsePartKey(key);
       if (!part) continue;
-      const hourStart = hourStartMs(part.partition) / 1000;
+      const hourStart = partitionStartMs(part.partition) / 1000;
       if (options.from !== undefined && hourStart + 3_600 <= options.from) continue;
       if (options.to !== undefined && hourStart >= options.to) continue;
       const pair = pairs.get(partId(part)) ?? { partition: part.partition, shard: part.shard };
@@ -180,8 +180,8 @@ async function inspectLake(
           read(pair.segments, 'segments', ['trace_id']),
         ])
       : undefined;
+  const readAhead = Math.max(1, options.readAheadPairs ?? READ_AHEAD_PAIRS);
   for (let index = 0; index < list.length; index++) {
-    const readAhead = Math.max(1, options.readAheadPairs ?? READ_AHEAD_PAIRS);
     for (let ahead = index; ahead < Math.min(list.length, index + readAhead); ahead++)
       if (!loads.has(ahead)) loads.set(ahead, load(list[ahead]!));
     const pair = list[index]!;
@@ -357,8 +357,8 @@ export async function repairLake(store: ObjectStore, options: VerifyOptions = {}
     tracesWithdrawn: total.withdrawn,
     duplicatesRemoved,
     reexport: [...reexport].sort().map((partition) => ({
-      from: new Date(hourStartMs(partition)).toISOString(),
-      to: new Date(hourStartMs(partition) + 3_600_000).toISOString(),
+      from: new Date(partitionStartMs(partition)).toISOString(),
+      to: new Date(partitionStartMs(partition) + 3_600_000).toISOString(),
     })),
     after,
   };
@@ -379,7 +379,7 @@ async function* listTable(store: ObjectStore, table: string, options: VerifyOpti
     return;
   }
   for (let start = Math.floor(from / day) * day; start < to; start += day)
-    yield* store.list(`${table}/dt=${new Date(start * 1000).toISOString().slice(0, 10)}/`);
+    yield* store.list(`${table}/dt=${partitionOf(start * 1000).dt}/`);
 }
 
 /** Each trace's revision and start in one part file's traces file (empty when the file is gone). */
@@ -387,9 +387,4 @@ async function traceIndex(store: ObjectStore, part: Part) {
   const key = partKey('traces', part.partition, part.shard);
   const read = await readParquetColumns(store, key, 'traces', ['trace_id', 'revision', 'start_time']);
   return new Map((read?.rows ?? []).map((row) => [row.trace_id, row]));
-}
-
-/** Epoch ms at which an hour partition (`dt=2026-11-20/hour=10`) starts. */
-export function hourStartMs(partition: string): number {
-  return Date.parse(partition.replace(/^dt=(.*)\/hour=(\d{2})$/, '$1T$2:00:00Z'));
 }

@@ -118,6 +118,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     throw error;
   }
   const client = xrayClientFor(flags.endpoint, flags.region!);
+  const source = new XRayTraceSource(client);
   const bar = progress(io, 'export');
   // Ctrl-C: the window under way completes and the lease is released, so a re-run (or --resume) goes on at
   // once from where this one stopped; a second Ctrl-C ends the process.
@@ -128,7 +129,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
   });
   try {
     const report = await exportRange(
-      { source: new XRayTraceSource(client), store },
+      { source, store },
       {
         from,
         to,
@@ -157,7 +158,7 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     // As a scheduled run: then the hours no run writes to any more, each mended once (lib/export/heal.ts).
     const healed = flags.resume
       ? await mendSettledHours(
-          { source: new XRayTraceSource(client), store },
+          { source, store },
           {
             now,
             revisitHours: flags['revisit-hours']!,
