@@ -537,6 +537,15 @@ export class XRayLakeStack extends Stack {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      // Not ExportFailing: the export of a run whose mending fails has succeeded (lib/export/scheduled.ts).
+      new cloudwatch.Alarm(this, 'LakeMendingFailing', {
+        alarmDescription: "The lake's scheduled mending failed in two runs in a row (its log line says why)",
+        metric: ours('LakeMendingFailed'),
+        threshold: 1,
+        evaluationPeriods: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'BackfillDeadLetters', {
         alarmDescription: 'Backfill windows failed three times and wait in the dead-letter queue',
         metric: dlq.metricApproximateNumberOfMessagesVisible({

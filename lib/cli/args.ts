@@ -1,8 +1,8 @@
 import { checkNumber } from '../bounded-number.js';
 import { UsageError } from './errors.js';
 
-/** How one flag is read. */
-export type FlagSpec =
+/** How one flag is read. `requires`: another flag without which this one means nothing (refused alone). */
+export type FlagSpec = (
   | { type: 'string'; description: string; required?: boolean; default?: string; placeholder?: string }
   | {
       type: 'number';
@@ -15,7 +15,8 @@ export type FlagSpec =
       placeholder?: string;
     }
   | { type: 'time'; description: string; required?: boolean; default?: string; placeholder?: string }
-  | { type: 'boolean'; description: string };
+  | { type: 'boolean'; description: string }
+) & { requires?: string };
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -62,6 +63,15 @@ export function parseFlags<S extends FlagSpecs>(
     raw.set(name, value);
   }
 
+  for (const name of raw.keys()) {
+    const requires = specs[name]!.requires;
+    // Silently ignored, it would leave the user believing it took effect.
+    if (requires !== undefined && !raw.has(requires))
+      throw new UsageError(
+        `--${name} is only read with --${requires}; without it the flag would be ignored`,
+        command,
+      );
+  }
   const flags: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const given = raw.get(name);

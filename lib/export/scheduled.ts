@@ -58,7 +58,7 @@ export function recordRun(report: RunReport, metrics: Metrics, lagSeconds?: numb
 export async function runScheduledExport(
   config: ExportConfig,
   deps: RunDeps,
-): Promise<RunReport & { healed?: HealReport }> {
+): Promise<RunReport & { healed?: HealReport; mendingFailed?: string }> {
   const now = (deps.now ?? Date.now)() / 1000;
   const range = await scheduledRange(deps.store, config, now);
   // The export's and the mending's alike: the redaction rules (parsed once) and where to stop.
@@ -89,18 +89,29 @@ export async function runScheduledExport(
   // Then the hours no scheduled pass writes to any more, each checked and mended once, while time is left.
   if (report.stoppedAt !== undefined || (common.stopAt !== undefined && Date.now() >= common.stopAt))
     return report;
-  const healed = await mendSettledHours(
-    { source: deps.source, store: deps.store },
-    {
-      now,
-      revisitHours: config.revisitHours,
-      maxHours: config.healHours,
-      shards: config.shards,
-      runId: report.runId,
-      ...common,
-      ...(deps.now && { clock: deps.now }),
-    },
-  );
+  let healed: HealReport | undefined;
+  try {
+    healed = await mendSettledHours(
+      { source: deps.source, store: deps.store },
+      {
+        now,
+        revisitHours: config.revisitHours,
+        maxHours: config.healHours,
+        shards: config.shards,
+        runId: report.runId,
+        ...common,
+        ...(deps.now && { clock: deps.now }),
+      },
+    );
+  } catch (error) {
+    // The export is done and its checkpoint durable. Failing the invocation would have Lambda retry it (an
+    // export again for nothing) and raise ExportFailing for an export that worked; the mending's hours have
+    // not moved past, so the next run tries them again, and LakeMendingFailing says when it keeps failing.
+    deps.metrics.addMetric('LakeMendingFailed', 'Count', 1);
+    const message = error instanceof Error ? error.message : String(error);
+    deps.logger.error(LAKE_MENDING_FAILED_LOG, { error, runId: report.runId });
+    return { ...report, mendingFailed: message };
+  }
   if (!healed) return report;
   recordHeal(healed, deps.metrics);
   if (healed.problemsLeft.length > 0)
@@ -146,6 +157,9 @@ export async function mendSettledHours(
   await advanceHealed(deps.store, healed.pendingOrphanTraces > 0 ? due.from : due.to, options.runId);
   return healed;
 }
+
+/** The log line of a mending that failed (its hours are tried again by the next run). */
+export const LAKE_MENDING_FAILED_LOG = 'lake mending failed; the export itself succeeded';
 
 /** The log line of a mending that left problems (see {@link healHours}). */
 export const LAKE_PROBLEMS_LEFT_LOG = 'lake problems left after mending';

@@ -314,6 +314,7 @@ describe('the CDK stack', () => {
       'Lake hours hold problems the scheduled mending could not fix: xray-lake verify lists them',
       'The insight bus refused events, kept in _state/insights/rejected/ instead',
       'The lake is more than 30 minutes behind X-Ray',
+      "The lake's scheduled mending failed in two runs in a row (its log line says why)",
       'The scheduled export failed twice in a row',
       'Traces X-Ray never returned were given up at its 30 days: they are not in the lake',
     ]);
@@ -321,6 +322,11 @@ describe('the CDK stack', () => {
     expect(alarms.find((a) => a.MetricName === 'TracesGivenUp')!.Threshold).toBe(0);
     // Published by the export's mending (lib/export/scheduled.ts recordHeal) under this name.
     expect(alarms.find((a) => a.MetricName === 'LakeProblemsLeft')!.Threshold).toBe(0);
+    // A failed mending is counted apart from a failed export (lib/export/scheduled.ts), two runs in a row.
+    expect(alarms.find((a) => a.MetricName === 'LakeMendingFailed')).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: 2,
+    });
     // Counted from detection's log line for events set aside, the one the code writes.
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: `{ $.message = "${EVENTS_SET_ASIDE_LOG}" }`,

@@ -351,6 +351,44 @@ describe('xray-lake export', () => {
       expect((await runCli(['verify', '--lake', lake])).code).toBe(0);
     }));
 
+  it("reports --resume's export when the mending after it fails, exits 1, and mends on the next --resume", () =>
+    withTenMinutes('mending-fails-lake-', async ({ lake, endpoint, exportTo }) => {
+      expect((await exportTo(lake)).code).toBe(0);
+      const now = Math.floor(Date.now() / 1000);
+      const healedPosition = Date.UTC(2026, 10, 21, 8) / 1000;
+      await writeFile(
+        join(lake, CHECKPOINT_KEY),
+        JSON.stringify({
+          position: now - 3600,
+          healedPosition,
+          updatedAt: new Date().toISOString(),
+          runId: 'x',
+        }),
+      );
+      // The day's folder replaced by a file: listing it fails (ENOTDIR), and only the mending lists it.
+      const day = join(lake, 'traces', 'dt=2026-11-21');
+      await rename(day, `${day}.aside`);
+      await writeFile(day, 'not a folder');
+      // No revisit: the ten minutes were sent just now, so a revisit by update time would read their hour too.
+      const resume = ['export', '--lake', lake, '--endpoint', endpoint, '--resume', '--revisit-hours', '0'];
+      const failed = await runCli(resume);
+      expect(failed.code).toBe(1);
+      expect(failed.err).toMatch(/the export succeeded, then mending the lake failed .*ENOTDIR/);
+      expect(JSON.parse(failed.out)).toMatchObject({ mendingFailed: expect.stringContaining('ENOTDIR') });
+      const checkpoint = JSON.parse(await readFile(join(lake, CHECKPOINT_KEY), 'utf8'));
+      // The export's position moved (to the live edge), the mending's did not.
+      expect(checkpoint.position).toBeGreaterThan(now - 3600);
+      expect(checkpoint.healedPosition).toBe(healedPosition);
+      await rm(day);
+      await rename(`${day}.aside`, day);
+      const mended = await runCli(resume);
+      expect(mended.code).toBe(0);
+      expect(JSON.parse(mended.out).healed).toMatchObject({
+        from: '2026-11-21T08:00:00.000Z',
+        problemsLeft: [],
+      });
+    }));
+
   it('refuses --shards other than the lake was written with, naming the flag, and exports nothing', () =>
     withTenMinutes('shards-lake-', async ({ lake, exportTo }) => {
       expect((await exportTo(lake)).code).toBe(0);
@@ -395,6 +433,16 @@ describe('xray-lake export', () => {
     expect(code).toBe(2);
     expect(err).toMatch(/--resume: .*no-such-lake has no checkpoint yet; run a first export with --from/);
   });
+
+  it.each(['--heal-hours', '--revisit-hours'])(
+    'refuses %s without --resume instead of ignoring it',
+    async (flag) => {
+      const lake = join(tmpdir(), 'no-such-lake');
+      const { code, err } = await runCli(['export', '--lake', lake, '--from', 'now-1h', flag, '1']);
+      expect(code).toBe(2);
+      expect(err).toContain(`${flag} is only read with --resume; without it the flag would be ignored`);
+    },
+  );
 
   it('names a lake it cannot read and why, without a stack trace', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'not-a-lake-'));

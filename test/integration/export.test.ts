@@ -10,6 +10,7 @@ import { exportConfigFromEnv } from '../../lib/export/config.js';
 import { WITHHELD_REASON } from '../../lib/export/quarantine.js';
 import { exportRange } from '../../lib/export/run.js';
 import {
+  LAKE_MENDING_FAILED_LOG,
   parseBackfillWindow,
   recordRun,
   runBackfillWindow,
@@ -597,6 +598,46 @@ describe('export from xray-local into a folder lake', () => {
     // Each hour once: the next run has nothing due.
     const third = await runScheduledExport(config, { ...deps, now: () => one + ORPHAN_GRACE_MS + 300_000 });
     expect(third.healed).toBeUndefined();
+  });
+
+  it('keeps a run whose mending fails a successful export, counts the failure, and mends in the next run', async () => {
+    const store = await freshStore();
+    await exportRange({ source, store }, { from: FROM, to: TO, advanceCheckpoint: true });
+    // The store cannot list for a while: only the mending lists the lake's days (an unreadable file would
+    // be a problem it reports, not a failure).
+    let broken = true;
+    const flaky: ObjectStore = Object.assign(Object.create(store) as FsStore, {
+      list: (prefix: string) => {
+        if (broken && prefix.includes('dt=')) throw new Error('disk on fire');
+        return store.list(prefix);
+      },
+    });
+    const config = exportConfigFromEnv({ LAKE_ROOT: store.location, EXPORT_REVISIT_HOURS: '1' });
+    const metrics: [string, number][] = [];
+    const errors: string[] = [];
+    const deps = {
+      source,
+      store: flaky,
+      logger: { ...silent.logger, error: (message: string) => void errors.push(message) },
+      metrics: {
+        addMetric: (name: string, _unit: string, value: number) => void metrics.push([name, value]),
+      },
+    };
+    const one = Date.UTC(2026, 10, 21, 13);
+    const first = await runScheduledExport(config, { ...deps, now: () => one });
+    expect(first.mendingFailed).toBe('disk on fire');
+    expect(first.healed).toBeUndefined();
+    expect(metrics).toContainEqual(['LakeMendingFailed', 1]);
+    expect(errors).toEqual([LAKE_MENDING_FAILED_LOG]);
+    // The export's own progress is kept; the mending's has not moved, so hour 10 is due again.
+    const checkpoint = await readCheckpoint(store);
+    expect(checkpoint?.position).toBe(one / 1000 - config.lagMinutes * 60);
+    expect(checkpoint?.healedPosition).toBeUndefined();
+    broken = false;
+    const second = await runScheduledExport(config, { ...deps, now: () => one + 300_000 });
+    expect(second.mendingFailed).toBeUndefined();
+    expect(second.healed).toMatchObject({ from: '2026-11-21T10:00:00.000Z', problemsLeft: [] });
+    expect(metrics.filter(([name]) => name === 'LakeMendingFailed')).toHaveLength(1);
   });
 
   it('splits a revisit that lists more traces than a unit holds, and exports each once', async () => {

@@ -1,4 +1,5 @@
 import { ExportError, LakeShardsError, RetriesExhaustedError } from '../../export/errors.js';
+import type { HealReport } from '../../export/heal.js';
 import { exportRange } from '../../export/run.js';
 import { mendSettledHours, scheduledRange } from '../../export/scheduled.js';
 import { readCheckpoint } from '../../export/state.js';
@@ -34,6 +35,7 @@ export const exportFlags = {
   },
   'revisit-hours': {
     type: 'number',
+    requires: 'resume',
     min: 0,
     max: 24 * 30,
     default: 6,
@@ -42,6 +44,7 @@ export const exportFlags = {
   },
   'heal-hours': {
     type: 'number',
+    requires: 'resume',
     integer: true,
     min: 0,
     max: 24,
@@ -106,7 +109,8 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
     range = { from: flags.from, to: flags.to ?? Math.floor(now - flags['lag-minutes']! * 60) };
   }
   const { from, to } = range;
-  if (to <= from && !range.revisit) {
+  // A --resume with nothing new to export still mends (below), as a scheduled run does.
+  if (to <= from && !range.revisit && !flags.resume) {
     io.out(`${JSON.stringify({ message: 'nothing to export: the range is empty', from, to })}\n`);
     return 0;
   }
@@ -156,19 +160,30 @@ export async function runExport(argv: readonly string[], io: CommandIO): Promise
       return 130;
     }
     // As a scheduled run: then the hours no run writes to any more, each mended once (lib/export/heal.ts).
-    const healed = flags.resume
-      ? await mendSettledHours(
-          { source, store },
-          {
-            now,
-            revisitHours: flags['revisit-hours']!,
-            maxHours: flags['heal-hours']!,
-            shards: flags.shards!,
-            runId: report.runId,
-            ...(redactor && { redact: redactor }),
-          },
-        )
-      : undefined;
+    let healed: HealReport | undefined;
+    try {
+      healed = flags.resume
+        ? await mendSettledHours(
+            { source, store },
+            {
+              now,
+              revisitHours: flags['revisit-hours']!,
+              maxHours: flags['heal-hours']!,
+              shards: flags.shards!,
+              runId: report.runId,
+              ...(redactor && { redact: redactor }),
+            },
+          )
+        : undefined;
+    } catch (error) {
+      // The export is done and its checkpoint durable: its report is still what the run did.
+      const message = error instanceof Error ? error.message : String(error);
+      io.out(`${JSON.stringify({ ...report, mendingFailed: message }, null, 2)}\n`);
+      io.err(
+        `xray-lake export: the export succeeded, then mending the lake failed (the next --resume tries the same hours again): ${message}\n`,
+      );
+      return 1;
+    }
     io.out(`${JSON.stringify(healed ? { ...report, healed } : report, null, 2)}\n`);
     if (healed && healed.problemsLeft.length > 0) {
       io.err(

@@ -29,6 +29,25 @@ describe('parseFlags', () => {
   });
 });
 
+describe('a flag that requires another', () => {
+  const withResume = {
+    resume: { type: 'boolean', description: 'go on' },
+    hours: { type: 'number', default: 2, requires: 'resume', description: 'with --resume: how far' },
+  } as const;
+
+  it('is read, or defaulted, with the flag it requires', () => {
+    expect(parseFlags('x', ['--resume', '--hours', '3'], withResume)).toEqual({ resume: true, hours: 3 });
+    expect(parseFlags('x', ['--resume'], withResume)).toEqual({ resume: true, hours: 2 });
+    expect(parseFlags('x', [], withResume)).toEqual({ resume: false, hours: 2 });
+  });
+
+  it.each([[['--hours', '3']], [['--hours=0']]])('is refused alone, naming both flags: %j', (argv) => {
+    expect(() => parseFlags('x', argv, withResume)).toThrow(
+      '--hours is only read with --resume; without it the flag would be ignored',
+    );
+  });
+});
+
 describe('parseTime', () => {
   it('reads ISO times and now±N units', () => {
     expect(parseTime('2026-11-20', '--t')).toBe(Date.UTC(2026, 10, 20) / 1000);
