@@ -1,3 +1,4 @@
+import { StoreError } from '../store/errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import {
   addMergeResult,
@@ -75,7 +76,8 @@ export interface VerifyReport {
  * table, in the hour of its start time, with as many segment rows as its count says, and no segment row
  * without its trace. Files are read whole, but only the columns that takes are decoded (ids, counts, start
  * times); trace ids are held for the duplicate check (about 100 bytes a trace: a month at a time with
- * `from`/`to` for a very large lake). Nothing is written.
+ * `from`/`to` for a very large lake). Nothing is written. A file that is not Parquet the lake can read is a
+ * problem (`unreadable`); the store failing to return one throws its {@link StoreError}.
  */
 export async function verifyLake(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyReport> {
   return (await inspectLake(store, options)).report;
@@ -157,7 +159,7 @@ async function inspectLake(
         metadata: Pick<ParquetFile, 'metadata'>['metadata'];
         bytesRead: number;
       }
-    | { ok: false; error: string };
+    | { ok: false; error: string; storeError?: StoreError };
   const read = async <T extends 'traces' | 'segments', K extends keyof RowOf<T> & string>(
     key: string,
     table: T,
@@ -168,7 +170,11 @@ async function inspectLake(
       if (!result) throw new Error('deleted while being verified');
       return { ok: true, ...result };
     } catch (error) {
-      return { ok: false, error: `${key}: ${error instanceof Error ? error.message : String(error)}` };
+      const detail = `${key}: ${error instanceof Error ? error.message : String(error)}`;
+      // Held, not thrown, until this pair's turn: a read ahead that rejected unawaited would end the process.
+      return error instanceof StoreError
+        ? { ok: false, error: detail, storeError: error }
+        : { ok: false, error: detail };
     }
   };
   const list = [...pairs.values()];
@@ -196,7 +202,14 @@ async function inspectLake(
       continue;
     }
     const [tracesRead, segmentsRead] = loaded;
-    for (const failed of loaded) if (!failed.ok) problem('unreadable', where, [], failed.error, 1);
+    for (const failed of loaded) {
+      if (failed.ok) continue;
+      // The store failing past its retries (S3 throttling, a network error, a permission) says nothing of the
+      // file: reported as unreadable, a person would be told to move a good file aside, and the mending would
+      // pass the hour for good. Thrown instead, the check fails and is run again.
+      if (failed.storeError) throw failed.storeError;
+      problem('unreadable', where, [], failed.error, 1);
+    }
     if (!tracesRead.ok || !segmentsRead.ok) continue;
     report.bytesRead += tracesRead.bytesRead + segmentsRead.bytesRead;
     const traces = tracesRead.rows;

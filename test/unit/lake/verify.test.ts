@@ -3,6 +3,7 @@ import { mergeIntoHourFiles, ORPHAN_GRACE_MS, partKey } from '../../../lib/lake/
 import { encodeParquet } from '../../../lib/lake/parquet.js';
 import { repairLake, verifyLake } from '../../../lib/lake/verify.js';
 import { FsStore } from '../../../lib/store/fs-store.js';
+import { StoreError } from '../../../lib/store/errors.js';
 import type { ObjectStore, PutOptions } from '../../../lib/store/object-store.js';
 import { rowsOf, traceAt as trace } from '../../helpers/lake-rows.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -106,6 +107,25 @@ describe('verifyLake', () => {
       /^traces\/dt=2026-11-20\/hour=11\/part-00000\.parquet: /,
     );
     expect(report.traces).toBe(3);
+  });
+
+  it("fails with the store's error when the store cannot return a file, instead of calling the file unreadable", async () => {
+    const { lake } = await lakeWithAnHour();
+    await mergeIntoHourFiles(lake, [rowsOf(trace(START + 3600))]);
+    const failing = new StoreError('cannot read it: SlowDown');
+    const throttled: ObjectStore = {
+      location: lake.location,
+      list: (prefix) => lake.list(prefix),
+      put: (key, body, options) => lake.put(key, body, options),
+      delete: (key) => lake.delete(key),
+      get: async (key) => {
+        if (key.includes('hour=11/')) throw failing;
+        return lake.get(key);
+      },
+    };
+    // Read ahead of its turn, the failed read is held until then: no unhandled rejection, the error itself.
+    await expect(verifyLake(throttled, { readAheadPairs: 4 })).rejects.toBe(failing);
+    await expect(repairLake(throttled)).rejects.toBe(failing);
   });
 
   it('lists only the days of a bounded range, the whole table otherwise', async () => {
