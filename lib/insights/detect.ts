@@ -145,6 +145,8 @@ interface Member {
   open: boolean;
   peak: Verdict;
   last: Verdict;
+  /** The bucket of `last` (absent in states saved before it was kept). */
+  lastAt?: number;
   requests: number;
   failures: number;
 }
@@ -155,7 +157,18 @@ interface Incident {
   start: number;
   root: string;
   members: Member[];
-  published: { root: string; signature: string; observed: number };
+  /**
+   * What was last published: root, members, and the primary metric's value. A latency insight's verdicts
+   * come from the p95 test or the median test; each is compared with its own (`observedP50` the median's),
+   * as a p50 against a p95 is a "change" of 3× every time the deciding test changes.
+   */
+  published: { root: string; signature: string; observed: number; observedP50?: number };
+  /**
+   * Verdicts in a row, one a bucket, whose metric moved by `updateImpactRatio` from what was published, all
+   * the same way (negative: down). An impact change is published once `openAfter` of them say so: one
+   * bucket's rate or p95 swings by 2× on sampling noise alone.
+   */
+  impactRun?: number;
 }
 
 /**
@@ -839,6 +852,7 @@ export class Detector {
         if (target && verdict) {
           if (verdict.score > target.peak.score) target.peak = verdict;
           target.last = verdict;
+          target.lastAt = t;
           target.requests += b?.requests ?? 0;
           target.failures += category === 'LATENCY' ? 0 : failures(b, c);
         }
@@ -1341,6 +1355,7 @@ export class Detector {
         existing.open = true;
         delete existing.end;
         existing.last = member.last;
+        if (member.lastAt !== undefined) existing.lastAt = member.lastAt;
         if (member.peak.score > existing.peak.score) existing.peak = member.peak;
         existing.requests += member.requests;
         existing.failures += member.failures;
@@ -1369,9 +1384,22 @@ export class Detector {
       const primary = this.primary(incident);
       const signature = this.signature(incident);
       const observed = primary.last.observed;
-      const ratio = incident.published.observed > 0 ? observed / incident.published.observed : 1;
-      const impactChanged =
-        ratio >= this.lifecycle.updateImpactRatio || ratio <= 1 / this.lifecycle.updateImpactRatio;
+      const key = primary.last.quantile === 'p50' ? 'observedP50' : 'observed';
+      const reference = incident.published[key] ?? 0;
+      const ratio = reference > 0 ? observed / reference : 1;
+      const moved =
+        primary.lastAt !== t
+          ? 0
+          : ratio >= this.lifecycle.updateImpactRatio
+            ? 1
+            : ratio <= 1 / this.lifecycle.updateImpactRatio
+              ? -1
+              : 0;
+      const run = incident.impactRun ?? 0;
+      const impactRun = moved === 0 ? 0 : Math.sign(run) === moved ? run + moved : moved;
+      if (impactRun === 0) delete incident.impactRun;
+      else incident.impactRun = impactRun;
+      const impactChanged = Math.abs(impactRun) >= this.lifecycle.openAfter;
       const why = fresh.has(incident)
         ? 'opened'
         : rootChanged.has(incident)
@@ -1381,9 +1409,14 @@ export class Detector {
             : impactChanged
               ? 'impact'
               : undefined;
-      if (!why) continue;
+      if (!why) {
+        // The first verdict of the other test: what its later ones are compared with.
+        if (reference <= 0) incident.published[key] = observed;
+        continue;
+      }
       events.push(this.entry(incident, 'ACTIVE', t, why));
-      incident.published = { root: incident.root, signature, observed };
+      incident.published = { ...incident.published, root: incident.root, signature, [key]: observed };
+      delete incident.impactRun;
     }
     this.incidents = still;
     return events;

@@ -507,6 +507,42 @@ describe('detectInsights', () => {
     expect(events[1]!.Detail.Metric.Observed).toBeCloseTo(60, 6);
   });
 
+  it("publishes no impact change for one bucket's swing, only for a move that lasts", () => {
+    // 6% faults on a busy service whose normal is 1%: one bucket at 14% (more than 2× what was published)
+    // is sampling noise or a blip; 15% held for buckets in a row is a new impact.
+    const buckets = series('checkout', 80, (i) =>
+      i >= 30 && i < 70
+        ? { requests: 1000, faults: i === 40 ? 140 : i >= 50 ? 150 : 60 }
+        : { requests: 1000 },
+    );
+    const events = detectInsights(buckets, { from: at(12), to: at(80) });
+    expect(events.map((e) => [e.Time, e.Detail.Event.Summary.split(':')[0]])).toEqual([
+      [new Date(at(31) * 1000).toISOString(), 'Insight opened'],
+      [new Date(at(51) * 1000).toISOString(), 'Impact changed'],
+      [new Date(at(72) * 1000).toISOString(), 'Insight closed'],
+    ]);
+    expect(events[1]!.Detail.Metric.Observed).toBeCloseTo(15, 6);
+    // The run of moved verdicts is kept in the state: a run resumed between them publishes the same.
+    for (const cut of [41, 50, 51, 52]) expect(resumedAt(buckets, at(12), at(80), at(cut))).toEqual(events);
+  });
+
+  it("compares a latency insight's p95 verdicts with its p95 and its median test's with its p50", () => {
+    // Slow in the median throughout, and in the tail two buckets of four: the p95 test decides those, the
+    // median test the others, two by two. A p50 of 0.25 s against a p95 of 0.8 s differs by more than the
+    // update ratio; the impact does not change.
+    const normal = healthy(durations(200, 0.1, 0.3));
+    const tail = healthy(durations(200, 0.25, 0.8));
+    const median = healthy(durations(200, 0.25, 0.3));
+    const buckets = series('payments', 80, (i) =>
+      i >= 30 && i < 60 ? (Math.floor(i / 2) % 2 ? tail : median) : normal,
+    );
+    const events = detectInsights(buckets, { from: at(12), to: at(80) });
+    expect(events.map((e) => e.Detail.Event.Summary.split(':')[0])).toEqual([
+      'Insight opened',
+      'Insight closed',
+    ]);
+  });
+
   it('holds an insight open while its series hovers near the threshold (hysteresis)', () => {
     // Baseline 1% faults on a busy service. 8% opens it; 1.9% (p ≈ 0.007) holds it open, though 1.9%
     // alone opens nothing.
@@ -518,7 +554,8 @@ describe('detectInsights', () => {
     const events = detectInsights(series('checkout', 80, shape(true)), { from: at(12), to: at(80) });
     expect(events.map((e) => [e.Detail.State, e.Time, e.Detail.Event.Summary.split(':')[0]])).toEqual([
       ['ACTIVE', new Date(at(31) * 1000).toISOString(), 'Insight opened'],
-      ['ACTIVE', new Date(at(32) * 1000).toISOString(), 'Impact changed'], // 8% → 1.9%: more than halved
+      // 8% → 1.9%: more than halved, in a second bucket in a row (openAfter), so published at the second.
+      ['ACTIVE', new Date(at(33) * 1000).toISOString(), 'Impact changed'],
       ['CLOSED', new Date(at(52) * 1000).toISOString(), 'Insight closed'],
     ]);
     expect(detectInsights(series('checkout', 80, shape(false)), { from: at(12), to: at(80) })).toEqual([]);
