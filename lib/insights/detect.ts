@@ -147,6 +147,10 @@ interface Member {
   last: Verdict;
   /** The bucket of `last` (absent in states saved before it was kept). */
   lastAt?: number;
+  /** Where its current open run began, when it opened again after closing within the incident (else `start`). */
+  since?: number;
+  /** The bucket its level was taken as the series' new normal (see `newNormalAfterBuckets`). */
+  accepted?: number;
   requests: number;
   failures: number;
 }
@@ -468,6 +472,45 @@ class ServiceHistory {
 
   has(t: number): boolean {
     return t > 0 && this.timeAt(this.slot(t)) === t;
+  }
+
+  /**
+   * Takes category c's level since `start` (epoch seconds) as the series' normal: the buckets before it leave
+   * the ring, as if its history began there, and those since count as normal for c (its insight was open
+   * over them, so they had been kept out of its baseline). The other categories keep their verdicts.
+   */
+  restartAt(start: number, c: number): void {
+    const { cells, base } = this;
+    const scalars = this.fleet.values;
+    const bit = 1 << c;
+    let kept = 0;
+    for (let at = 0; at < cells.length; at += STRIDE) {
+      if (cells[at + TIME] === 0) continue;
+      const bits = cells[at + NORMAL]!;
+      const n = cells[at + REQUESTS]!;
+      if (cells[at + TIME]! * BUCKET_SECONDS >= start) {
+        kept++;
+        if (bits & bit) continue;
+        if (c < 3) {
+          scalars[base + SUMS + 2 * c]! += n;
+          scalars[base + SUMS + 2 * c + 1]! += cells[at + FAULTS + c]!;
+        }
+        cells[at + NORMAL] = bits | bit;
+        continue;
+      }
+      if (n > 0) this.withTraffic--;
+      for (let k = 0; k < 3; k++)
+        if ((bits & ((1 | (1 << DEFERRED_BITS)) << k)) === 1 << k) {
+          scalars[base + SUMS + 2 * k]! -= n;
+          scalars[base + SUMS + 2 * k + 1]! -= cells[at + FAULTS + k]!;
+        }
+      cells.fill(0, at, at + STRIDE);
+      cells[at + P95] = Number.NaN;
+      cells[at + P50] = Number.NaN;
+    }
+    this.recorded = kept;
+    this.staleP95 = true;
+    this.staleP50 = true;
   }
 
   /** Keeps bucket t's latency histogram for the window, in place of the one `windowSize` buckets older. */
@@ -848,6 +891,21 @@ export class Detector {
         }
         if (next.transition === 'closed')
           closed.push({ service, category, end: t - (this.lifecycle.closeAfter - 1) * BUCKET_SECONDS });
+        // Anomalous for newNormalAfterBuckets: the level is the series' new normal. Judged against it from the
+        // next bucket on, the insight closes (closeAfter later) saying so.
+        if (
+          member?.open &&
+          next.state.open &&
+          member.accepted === undefined &&
+          this.lifecycle.newNormalAfterBuckets > 0 &&
+          t - (member.since ?? member.start) >= (this.lifecycle.newNormalAfterBuckets - 1) * BUCKET_SECONDS
+        ) {
+          history.restartAt(member.since ?? member.start, c);
+          member.accepted = t;
+          // Rebuilt from the ring at their next use, as after loading a state.
+          history.seasonal = -1;
+          history.recent = -1;
+        }
         const target = next.transition === 'opened' ? opened.at(-1) : member?.open ? member : undefined;
         if (target && verdict) {
           if (verdict.score > target.peak.score) target.peak = verdict;
@@ -1354,6 +1412,8 @@ export class Detector {
       if (existing) {
         existing.open = true;
         delete existing.end;
+        delete existing.accepted;
+        existing.since = member.start;
         existing.last = member.last;
         if (member.lastAt !== undefined) existing.lastAt = member.lastAt;
         if (member.peak.score > existing.peak.score) existing.peak = member.peak;
@@ -1491,7 +1551,9 @@ export class Detector {
       root: `Root cause is now ${root}: ${summary}`,
       spread: `Insight spread: ${summary}`,
       impact: `Impact changed: ${summary}`,
-      closed: `Insight closed: ${root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
+      closed: incident.members.some((m) => m.service === incident.root && m.accepted !== undefined)
+        ? `Insight closed: ${root}'s ${categories.map((c) => (c === 'LATENCY' ? 'latency' : `${c.toLowerCase()} rate`)).join(' and ')} held at a new level for ${(this.lifecycle.newNormalAfterBuckets * BUCKET_SECONDS) / 3600} hours, now taken as its normal`
+        : `Insight closed: ${root} back within its expected ${categories.map((c) => c.toLowerCase()).join(' and ')}`,
     }[why];
     const result: InsightEntry = {
       Source: this.options.source ?? INSIGHT_SOURCE,

@@ -22,6 +22,15 @@ export const LIFECYCLE_DEFAULTS = {
    * factor either way from what was last published, besides when its root cause or its spread changes.
    */
   updateImpactRatio: 2,
+  /**
+   * Buckets an insight's series stays anomalous before its level is taken as its new normal (288: a day;
+   * 0: never). The buckets an open insight spans are kept out of the series' baseline, so a lasting shift (a
+   * deploy that made a service slower for good, a client that keeps sending bad requests) held its insight
+   * open, at the old baseline, until the history ring had forgotten every bucket before it: a week. Past
+   * this many buckets the series' history restarts at the shift (the buckets before it forgotten, those
+   * since counted normal), and the insight closes saying so.
+   */
+  newNormalAfterBuckets: 288,
 } as const;
 
 export type LifecycleOptions = { -readonly [K in keyof typeof LIFECYCLE_DEFAULTS]: number };

@@ -63,6 +63,7 @@ export const THRESHOLD_BOUNDS: Record<ThresholdName, NumberBounds> = {
   closeAfter: { min: 1, max: 288, integer: true },
   closeSilentBuckets: { min: 1, max: 8640, integer: true },
   updateImpactRatio: { min: 1.01, max: 1000 },
+  newNormalAfterBuckets: { min: 0, max: 8640, integer: true },
 };
 
 /**

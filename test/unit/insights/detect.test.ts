@@ -3,6 +3,7 @@ import {
   BUCKET_SECONDS,
   type Bucket,
   Detector,
+  type DetectorSettings,
   type DetectorState,
   detectInsights,
   EVENT_SERVICES_MAX,
@@ -20,8 +21,8 @@ import {
 import { initialSeriesState, step } from '../../../lib/insights/lifecycle.js';
 import { DetectorStateError } from '../../../lib/insights/errors.js';
 import { Random } from '../../../lib/local/simulator/random.js';
-import { at, durations, healthy, series } from '../../helpers/buckets.js';
-import { INSIGHT_DETAIL_TYPE } from '../../../lib/insights/events.js';
+import { at, durations, healthy, series, T0 } from '../../helpers/buckets.js';
+import { INSIGHT_DETAIL_TYPE, type InsightEntry } from '../../../lib/insights/events.js';
 
 /** The latency thresholds an open series is held to (holdFactor), for the pure rule the tests state. */
 const held = {
@@ -133,12 +134,13 @@ function resumedAt(
   to: number,
   cut: number,
   edit: (saved: DetectorState) => void = () => {},
+  settings: DetectorSettings = {},
 ) {
-  const first = new Detector();
+  const first = new Detector(settings);
   const before = replay(first, buckets, from, cut);
   const saved = JSON.parse(JSON.stringify(first.state())) as DetectorState;
   edit(saved);
-  return [...before, ...replay(new Detector({}, saved), buckets, cut, to)];
+  return [...before, ...replay(new Detector(settings, saved), buckets, cut, to)];
 }
 
 /** The values of a state's base64 float32 column. */
@@ -541,6 +543,62 @@ describe('detectInsights', () => {
       'Insight opened',
       'Insight closed',
     ]);
+  });
+
+  describe('a level held for newNormalAfterBuckets', () => {
+    const lifecycle = { newNormalAfterBuckets: 24 }; // two hours, so the series stay short
+    const range = { from: at(12), to: at(200) };
+    const summaries = (events: InsightEntry[]) =>
+      events.map((e) => [
+        (Date.parse(e.Time) / 1000 - T0) / BUCKET_SECONDS,
+        e.Detail.Event.Summary.split(':')[1],
+      ]);
+    // The p95 doubles at bucket 30 for good; at 150 it doubles again for ten buckets (an incident on top).
+    const slower = series('payments', 200, (i) => ({
+      p95: (i >= 30 ? 0.4 : 0.2) * (i >= 150 && i < 160 ? 2 : 1) + 0.01 * Math.sin(i),
+    }));
+    // The error rate goes from 1% to 5% at bucket 30 for good; at 150 to 20% for ten buckets.
+    const failing = series('checkout', 200, (i) => ({
+      requests: 1000,
+      errors: i >= 150 && i < 160 ? 200 : i >= 30 ? 50 : 10,
+    }));
+
+    it.each([
+      ['latency', slower, " payments's latency held at a new level for 2 hours, now taken as its normal"],
+      [
+        'error rate',
+        failing,
+        " checkout's error rate held at a new level for 2 hours, now taken as its normal",
+      ],
+    ])(
+      'becomes the normal of its %s: the insight closes saying so, and one on top still opens',
+      (_, buckets, text) => {
+        const events = detectInsights(buckets, { ...range, lifecycle });
+        const start = (Date.parse(events[0]!.Detail.StartTime) / 1000 - T0) / BUCKET_SECONDS;
+        expect(start).toBeGreaterThanOrEqual(30);
+        expect(summaries(events)).toEqual([
+          [expect.any(Number), expect.any(String)],
+          // Taken at the run's 24th bucket, judged normal from the next, closed closeAfter (3) later.
+          [start + 23 + 3, text],
+          // The incident on top (150), opened as soon as an insight opens.
+          [expect.toSatisfy((i: number) => i >= 151 && i <= 153), expect.any(String)],
+          [162, expect.stringContaining('back within its expected')],
+        ]);
+        expect(events.map((e) => e.Detail.State)).toEqual(['ACTIVE', 'CLOSED', 'ACTIVE', 'CLOSED']);
+        // Never (0): the first insight stays open over the whole range, the second incident inside it.
+        const never = detectInsights(buckets, { ...range, lifecycle: { newNormalAfterBuckets: 0 } });
+        expect(never.map((e) => e.Detail.State)).not.toContain('CLOSED');
+        // Resumed from its state on either side of the taking, and with the noise model (whose windows are
+        // rebuilt from the ring), a run publishes the same.
+        for (const cut of [52, 53, 54, 57])
+          expect(resumedAt(buckets, range.from, range.to, at(cut), undefined, { lifecycle })).toEqual(events);
+        const noise = { lifecycle, detector: { latencyNoiseModel: 1 } };
+        const withNoise = detectInsights(buckets, { ...range, ...noise });
+        expect(withNoise.map((e) => e.Detail.State)).toContain('CLOSED');
+        for (const cut of [53, 54])
+          expect(resumedAt(buckets, range.from, range.to, at(cut), undefined, noise)).toEqual(withNoise);
+      },
+    );
   });
 
   it('holds an insight open while its series hovers near the threshold (hysteresis)', () => {
